@@ -1,0 +1,261 @@
+"""Entry point: command line, QApplication + qasync loop, and the wiring of demo mode."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import faulthandler
+import logging
+import os
+import platform
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from impdesk import APP_ID, APP_NAME, __version__
+
+if TYPE_CHECKING:  # only for annotations: the GUI stack is imported after parsing
+    from PySide6.QtWidgets import QApplication, QWidget
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENDPOINT = "https://api.electricimp.com/v5"
+# Contract §1.1: plain http only for loopback. impdesk.api.client enforces the same rule on every
+# request; this early check only turns a typo into a usage error instead of a window.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+DEMO_SEED = "demo"
+# The demo data set's sign-ins (contract §8.10). The README documents the same values, and
+# tests/test_app_cli.py checks both against the emulator's GET /_emulator/accounts.
+# (username, email, password, note)
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    ("demo", "demo@example.com", "impdesk-demo",
+     "main account, commercial; unbond key demo-unbond-key"),
+    ("demo-2fa", "demo-2fa@example.com", "impdesk-demo",
+     "two-factor; TOTP secret IMPDESKDEMOTOTPSECRET234"),
+    ("demo-collab", "demo-collab@example.com", "impdesk-demo",
+     "shares Greenhouse Monitor with demo"),
+)
+DEMO_UNBOND_KEY = "demo-unbond-key"
+DEMO_TOTP_SECRET = "IMPDESKDEMOTOTPSECRET234"
+
+SCREENSHOT_SETTLE_S = 0.3  # let layouts and the first paint settle before grabbing
+SIGNAL_POLL_MS = 250  # Qt's C++ loop starves Python signal handlers; wake the interpreter
+
+
+class DemoUnavailableError(RuntimeError):
+    """Demo mode was asked for but the embedded emulator cannot be imported or started."""
+
+
+def _endpoint(value: str) -> str:
+    """argparse type for --endpoint: an http(s) base URL; plain http only on loopback."""
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a base URL such as {DEFAULT_ENDPOINT}"
+        )
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: plain http is only allowed for 127.0.0.1, ::1 or localhost; use https"
+        )
+    return url.rstrip("/")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `impdesk` (also `python -m impdesk`)."""
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description="Desktop manager for Electric Imp impCentral accounts.",
+    )
+    parser.add_argument(
+        "--version", action="store_true",
+        help="print the versions of impdesk, Python, PySide6 and Qt, then exit (no window)",
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--demo", action="store_true",
+        help="start the embedded impCentral emulator with demo data and connect to it",
+    )
+    target.add_argument(
+        "--endpoint", metavar="URL", type=_endpoint, default=None,
+        help=f"impCentral API base URL (default {DEFAULT_ENDPOINT}); plain http only on loopback",
+    )
+    parser.add_argument(
+        "--screenshot", metavar="PATH", type=Path, default=None,
+        help="save a PNG of the main window once it is up, then exit (works offscreen)",
+    )
+    return parser
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:  # frozen builds may ship no metadata
+        return "unknown"
+
+
+def version_text() -> str:
+    """The `--version` report. Imports PySide6.QtCore only: no QApplication, no display.
+
+    Raises:
+        ImportError: PySide6 (or a system library it needs) is missing.
+    """
+    import PySide6
+    from PySide6 import QtCore
+
+    return "\n".join([
+        f"{APP_NAME} {__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()})",
+        f"PySide6 {PySide6.__version__}",
+        f"Qt {QtCore.qVersion()}",
+        f"qasync {_dist_version('qasync')}",
+        f"Platform {platform.system()} {platform.machine()}",
+    ])
+
+
+class EmbeddedEmulator:
+    """The in-process emulator of demo mode (contract §8.2); `stop()` may be called twice."""
+
+    def __init__(self, seed: str = DEMO_SEED) -> None:
+        try:
+            from impdesk.emulator import EmulatorServer
+        except ImportError as exc:
+            raise DemoUnavailableError(
+                f"demo mode needs the embedded emulator (impdesk.emulator): {exc}"
+            ) from exc
+        try:  # binds in the constructor, serves from start()
+            self._server: Any = EmulatorServer(seed=seed).start()
+        except OSError as exc:
+            raise DemoUnavailableError(f"the embedded emulator did not start: {exc}") from exc
+        self.base_url: str = self._server.base_url
+        self.control_url: str = self._server.control_url
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            log.info("stopping the embedded emulator")
+            server.stop()
+
+
+def _install_quit_on_signals(app: QApplication) -> Callable[[], None]:
+    """Let Ctrl+C / SIGTERM close the app cleanly; returns a function that undoes it."""
+    from PySide6.QtCore import QTimer
+
+    def request_quit(signum: int, _frame: object) -> None:
+        log.info("signal %d: quitting", signum)
+        app.quit()
+
+    previous = {sig: signal.signal(sig, request_quit) for sig in (signal.SIGINT, signal.SIGTERM)}
+    poll = QTimer(app)
+    poll.timeout.connect(lambda: None)
+    poll.start(SIGNAL_POLL_MS)
+
+    def restore() -> None:
+        poll.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
+async def _save_screenshot(window: QWidget, path: Path) -> bool:
+    await asyncio.sleep(SCREENSHOT_SETTLE_S)
+    if not window.grab().save(str(path), "PNG"):
+        print(f"{APP_NAME}: could not write the screenshot to {path}", file=sys.stderr)
+        return False
+    print(f"{APP_NAME}: screenshot saved to {path}", flush=True)
+    return True
+
+
+async def run_app(app: QApplication, window: QWidget, screenshot: Path | None) -> int:
+    """The main coroutine: show the window, then wait until Qt is about to quit.
+
+    WORKAROUND(https://github.com/CabbageDevelopment/qasync/issues/115): by the time
+    `aboutToQuit` fires, qasync's loop is no longer running; the body after the final await
+    runs in qasync's last `processEvents()` and must not await again. Cleanup that must happen
+    (emulator, executor) is connected to `aboutToQuit` directly, before this coroutine's event.
+    """
+    quit_requested = asyncio.Event()
+    app.aboutToQuit.connect(quit_requested.set)
+    window.show()
+    exit_code = 0
+    if screenshot is not None:
+        exit_code = 0 if await _save_screenshot(window, screenshot) else 1
+        app.quit()
+    await quit_requested.wait()
+    return exit_code
+
+
+def _connection_info(args: argparse.Namespace, emulator: EmbeddedEmulator | None) -> Any:
+    from impdesk.gui.main_window import ConnectionInfo, DemoAccount
+
+    if emulator is None:
+        return ConnectionInfo(endpoint=args.endpoint or DEFAULT_ENDPOINT)
+    return ConnectionInfo(
+        endpoint=emulator.base_url,
+        demo=True,
+        control_url=emulator.control_url,
+        accounts=tuple(DemoAccount(*row) for row in DEMO_ACCOUNTS),
+    )
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    # Guide §2: pin qasync to PySide6 and import PySide6 first, or qasync probes PyQt first.
+    os.environ["QT_API"] = "pyside6"
+    from PySide6.QtWidgets import QApplication  # noqa: I001 (PySide6 before qasync, guide §2)
+    import qasync
+
+    from impdesk.gui.main_window import MainWindow, app_icon
+
+    if sys.stderr is not None:  # pythonw-style launches have no stderr
+        faulthandler.enable()
+
+    emulator = EmbeddedEmulator() if args.demo else None
+    restore_signals: Callable[[], None] | None = None
+    try:
+        if emulator is not None:
+            print(f"{APP_NAME} demo: emulator at {emulator.base_url}", flush=True)
+            print(f"  sign in as demo / {DEMO_ACCOUNTS[0][2]}  (more accounts in the README)",
+                  flush=True)
+        QApplication.setApplicationName(APP_NAME)
+        QApplication.setApplicationVersion(__version__)
+        QApplication.setDesktopFileName(APP_ID)
+        app = QApplication(sys.argv[:1])
+        app.setWindowIcon(app_icon())
+        if emulator is not None:
+            app.aboutToQuit.connect(emulator.stop)
+        restore_signals = _install_quit_on_signals(app)
+        window = MainWindow(_connection_info(args, emulator))
+        return qasync.run(run_app(app, window, args.screenshot))
+    finally:
+        if restore_signals is not None:
+            restore_signals()
+        if emulator is not None:
+            emulator.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run impdesk; returns the process exit code (gui script `impdesk`, `python -m impdesk`)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("impdesk").setLevel(logging.INFO)
+    if args.version:
+        try:
+            print(version_text())
+        except ImportError as exc:
+            print(f"{APP_NAME} {__version__}\nPySide6 cannot be imported: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if args.screenshot is not None and not args.screenshot.parent.is_dir():
+        print(f"{APP_NAME}: no such directory for --screenshot: {args.screenshot.parent}",
+              file=sys.stderr)
+        return 2
+    try:
+        return _run_gui(args)
+    except DemoUnavailableError as exc:
+        print(f"{APP_NAME}: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,9 @@
+"""The /_emulator control surface (§8) (to be written)."""
+
+from __future__ import annotations
+
+from .framework import Router
+
+
+def register(router: Router) -> None:
+    pass

@@ -1,0 +1,1 @@
+"""The /v5 endpoint handlers, one module per resource."""

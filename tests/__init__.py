@@ -1,0 +1,1 @@
+"""impdesk test suite."""
