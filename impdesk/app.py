@@ -21,6 +21,8 @@ from impdesk import APP_ID, APP_NAME, __version__
 if TYPE_CHECKING:  # only for annotations: the GUI stack is imported after parsing
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from impdesk.gui.main_window import ConnectionInfo
+
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://api.electricimp.com/v5"
@@ -32,12 +34,19 @@ DEMO_SEED = "demo"
 # tests/test_app_cli.py checks both against the emulator's GET /_emulator/accounts.
 # (username, email, password, note)
 DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
-    ("demo", "demo@example.com", "impdesk-demo",
-     "main account, commercial; unbond key demo-unbond-key"),
-    ("demo-2fa", "demo-2fa@example.com", "impdesk-demo",
-     "two-factor; TOTP secret IMPDESKDEMOTOTPSECRET234"),
-    ("demo-collab", "demo-collab@example.com", "impdesk-demo",
-     "shares Greenhouse Monitor with demo"),
+    (
+        "demo",
+        "demo@example.com",
+        "impdesk-demo",
+        "main account, commercial; unbond key demo-unbond-key",
+    ),
+    (
+        "demo-2fa",
+        "demo-2fa@example.com",
+        "impdesk-demo",
+        "two-factor; TOTP secret IMPDESKDEMOTOTPSECRET234",
+    ),
+    ("demo-collab", "demo-collab@example.com", "impdesk-demo", "owns a product shared with demo"),
 )
 DEMO_UNBOND_KEY = "demo-unbond-key"
 DEMO_TOTP_SECRET = "IMPDESKDEMOTOTPSECRET234"
@@ -55,9 +64,7 @@ def _endpoint(value: str) -> str:
     url = value.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a base URL such as {DEFAULT_ENDPOINT}"
-        )
+        raise argparse.ArgumentTypeError(f"{value!r} is not a base URL such as {DEFAULT_ENDPOINT}")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise argparse.ArgumentTypeError(
             f"{value!r}: plain http is only allowed for 127.0.0.1, ::1 or localhost; use https"
@@ -72,20 +79,28 @@ def build_parser() -> argparse.ArgumentParser:
         description="Desktop manager for Electric Imp impCentral accounts.",
     )
     parser.add_argument(
-        "--version", action="store_true",
+        "--version",
+        action="store_true",
         help="print the versions of impdesk, Python, PySide6 and Qt, then exit (no window)",
     )
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
-        "--demo", action="store_true",
+        "--demo",
+        action="store_true",
         help="start the embedded impCentral emulator with demo data and connect to it",
     )
     target.add_argument(
-        "--endpoint", metavar="URL", type=_endpoint, default=None,
+        "--endpoint",
+        metavar="URL",
+        type=_endpoint,
+        default=None,
         help=f"impCentral API base URL (default {DEFAULT_ENDPOINT}); plain http only on loopback",
     )
     parser.add_argument(
-        "--screenshot", metavar="PATH", type=Path, default=None,
+        "--screenshot",
+        metavar="PATH",
+        type=Path,
+        default=None,
         help="save a PNG of the main window once it is up, then exit (works offscreen)",
     )
     return parser
@@ -107,14 +122,16 @@ def version_text() -> str:
     import PySide6
     from PySide6 import QtCore
 
-    return "\n".join([
-        f"{APP_NAME} {__version__}",
-        f"Python {platform.python_version()} ({platform.python_implementation()})",
-        f"PySide6 {PySide6.__version__}",
-        f"Qt {QtCore.qVersion()}",
-        f"qasync {_dist_version('qasync')}",
-        f"Platform {platform.system()} {platform.machine()}",
-    ])
+    return "\n".join(
+        [
+            f"{APP_NAME} {__version__}",
+            f"Python {platform.python_version()} ({platform.python_implementation()})",
+            f"PySide6 {PySide6.__version__}",
+            f"Qt {QtCore.qVersion()}",
+            f"qasync {_dist_version('qasync')}",
+            f"Platform {platform.system()} {platform.machine()}",
+        ]
+    )
 
 
 class EmbeddedEmulator:
@@ -174,7 +191,7 @@ async def _save_screenshot(window: QWidget, path: Path) -> bool:
 async def run_app(app: QApplication, window: QWidget, screenshot: Path | None) -> int:
     """The main coroutine: show the window, then wait until Qt is about to quit.
 
-    WORKAROUND(https://github.com/CabbageDevelopment/qasync/issues/115): by the time
+    WORKAROUND(https://github.com/CabbageDevelopment/qasync/issues/39): by the time
     `aboutToQuit` fires, qasync's loop is no longer running; the body after the final await
     runs in qasync's last `processEvents()` and must not await again. Cleanup that must happen
     (emulator, executor) is connected to `aboutToQuit` directly, before this coroutine's event.
@@ -190,7 +207,7 @@ async def run_app(app: QApplication, window: QWidget, screenshot: Path | None) -
     return exit_code
 
 
-def _connection_info(args: argparse.Namespace, emulator: EmbeddedEmulator | None) -> Any:
+def _connection_info(args: argparse.Namespace, emulator: EmbeddedEmulator | None) -> ConnectionInfo:
     from impdesk.gui.main_window import ConnectionInfo, DemoAccount
 
     if emulator is None:
@@ -219,8 +236,10 @@ def _run_gui(args: argparse.Namespace) -> int:
     try:
         if emulator is not None:
             print(f"{APP_NAME} demo: emulator at {emulator.base_url}", flush=True)
-            print(f"  sign in as demo / {DEMO_ACCOUNTS[0][2]}  (more accounts in the README)",
-                  flush=True)
+            print(
+                f"  sign in as demo / {DEMO_ACCOUNTS[0][2]}  (more accounts in the README)",
+                flush=True,
+            )
         QApplication.setApplicationName(APP_NAME)
         QApplication.setApplicationVersion(__version__)
         QApplication.setDesktopFileName(APP_ID)
@@ -251,8 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     if args.screenshot is not None and not args.screenshot.parent.is_dir():
-        print(f"{APP_NAME}: no such directory for --screenshot: {args.screenshot.parent}",
-              file=sys.stderr)
+        print(
+            f"{APP_NAME}: no such directory for --screenshot: {args.screenshot.parent}",
+            file=sys.stderr,
+        )
         return 2
     try:
         return _run_gui(args)

@@ -9,7 +9,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
-from tests.emuclient import EmuClient  # noqa: E402  (after the Qt environment is set)
+from tests.emuclient import EmuClient
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,10 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "error_path": None,
     "rate_limited_for_s": 0,
     "retry_after_s": 1,
+    # impdesk addition (not in the contract's table): list quirks seen in the wild (§7.1 #3-7)
+    "pagination_quirks": [],
 }
+PAGINATION_QUIRKS = ("next_on_last", "duplicates", "no_last", "relative_links")
 FAIL_STATUSES = (401, 429, 500, 502, 503, 504, "drop")
 
 
@@ -98,6 +101,10 @@ class Faults:
         if not isinstance(statuses, list) or not statuses or any(
                 s not in (500, 502, 503, 504) for s in statuses):
             raise ValueError("'error_statuses' must be a non-empty list of 500, 502, 503, 504")
+        quirks = new["pagination_quirks"]
+        if not isinstance(quirks, list) or any(q not in PAGINATION_QUIRKS for q in quirks):
+            allowed = ", ".join(PAGINATION_QUIRKS)
+            raise ValueError(f"'pagination_quirks' must be a list of: {allowed}")
         for key in ("latency_path", "error_path"):
             if new[key] is not None:
                 try:

@@ -254,12 +254,16 @@ def encode_value(value: str) -> str:
 def page_document(req: Request, items: list, page: Page, render: Callable[[Any], dict],
                   path: str | None = None) -> dict:
     """One page of `items` with the canonical absolute links of §5.3."""
+    quirks = _quirks(req)
     total = len(items)
     last = max(1, -(-total // page.size))
     start = (page.number - 1) * page.size
+    if "duplicates" in quirks and page.number > 1:
+        start -= 1  # each later page repeats the previous page's last item
     chunk = items[start:start + page.size] if page.number <= last else []
     filters = sorted((k, v) for k, v in req.query if k.startswith("filter["))
-    prefix = f"{req.base}{path or req.path}?" + "".join(
+    origin = "" if "relative_links" in quirks else req.origin
+    prefix = f"{origin}/v5{path or req.path}?" + "".join(
         f"{k}={encode_value(v)}&" for k, v in filters
     )
 
@@ -268,11 +272,20 @@ def page_document(req: Request, items: list, page: Page, render: Callable[[Any],
 
     links = {"self": link(page.number), "first": link(1), "last": link(last)}
     if page.number > 1:
-        links["prev"] = link(min(page.number - 1, last))
+        links["prev"] = link(page.number - 1)
     if page.number < last:
         links["next"] = link(page.number + 1)
+    elif "next_on_last" in quirks:
+        links["next"] = links["self"]
+    if "no_last" in quirks:
+        links.pop("last")
+        links.pop("prev", None)
     return {"data": [render(item) for item in chunk], "links": links}
 
+
+def _quirks(req: Request) -> tuple[str, ...]:
+    faults = getattr(req.app, "faults", None)
+    return tuple(faults.standing.get("pagination_quirks") or ()) if faults else ()
 
 class ControlError(Exception):
     """An error answer of the control surface: `{"error": text}` with 400, 404 or 409 (§8.1)."""

@@ -18,10 +18,11 @@ def log_type_of(store: Store, device: Device) -> str:
 def append_log(store: Store, device: Device, type_: str, msg: str, ts: float | None = None
                ) -> LogEntry:
     """Add one history entry (timestamps strictly increase per device) and publish it."""
-    ts = store.clock.now() if ts is None else ts
+    # Compare after rounding to whole milliseconds, or two entries could share one timestamp.
+    ts = round(store.clock.now() if ts is None else ts, 3)
     if device.logs and ts <= device.logs[-1].ts:
-        ts = device.logs[-1].ts + 0.001
-    entry = LogEntry(round(ts, 3), log_type_of(store, device), type_, msg)
+        ts = round(device.logs[-1].ts + 0.001, 3)
+    entry = LogEntry(ts, log_type_of(store, device), type_, msg)
     device.logs.append(entry)
     store.on_log(device, entry)
     return entry

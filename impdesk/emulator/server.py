@@ -49,6 +49,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method name reaches the router too (405 VX120 or 404 NF102), not a 501 page.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, huge headers) as JSON:API errors."""
+        err = ApiError("VX100", detail="The request could not be parsed.")
+        body = json.dumps({"errors": [dict(err.errors[0], status=str(code))]}).encode()
+        self.close_connection = True
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/vnd.api+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            pass
+
     # -- plumbing ------------------------------------------------------------------
     def _read_body(self) -> tuple[bytes, bool]:
         """The request body and whether it was over the 16 MiB limit."""
@@ -108,18 +131,32 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/v5" or path.startswith("/v5/"):
             req.path = path[3:] or "/"
             answer = emulator.handle_api(req, path)
-            status = self._answer(answer, json_body=req.path in JSON_AUTH_PATHS)
-            emulator.record({
-                "ts": time.time(),
-                "method": self.command,
-                "path": self.path.partition("?")[0],
-                "query": self.path.partition("?")[2],
-                "headers": dict(self.headers.items()),
-                "body": body.decode("utf-8", "replace") if body else None,
-                "status": status,
-                "account": req.account.username if req.account else None,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            })
+
+            def record(status: int) -> None:
+                emulator.record({
+                    "ts": time.time(),
+                    "method": self.command,
+                    "path": self.path.partition("?")[0],
+                    "query": self.path.partition("?")[2],
+                    "headers": dict(self.headers.items()),
+                    "body": body.decode("utf-8", "replace") if body else None,
+                    "status": status,
+                    "account": req.account.username if req.account else None,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                })
+
+            if isinstance(answer, StreamResponse):
+                # A stream lasts as long as its connection: log it once its head is out.
+                run = answer.run
+
+                def logged_run(handler: Any) -> None:
+                    record(200)
+                    run(handler)
+
+                answer.run = logged_run
+                self._answer(answer)
+            else:
+                record(self._answer(answer, json_body=req.path in JSON_AUTH_PATHS))
         elif emulator.control_enabled and (path == "/_emulator" or path.startswith("/_emulator/")):
             req.path = path[len("/_emulator"):] or "/"
             self._control(emulator, req)
@@ -132,7 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
             handler, _, _, params = emulator.control.match(req.method, req.path)
             status, obj = handler(emulator, req, **params)
         except ApiError as exc:  # routing errors of the control router
-            status, obj = (405 if exc.status == 405 else 404), {"error": exc.errors[0]["detail"]}
+            status = 405 if exc.status == 405 else 404
+            what = "method" if status == 405 else "control endpoint"
+            obj = {"error": f"No {what} matches {req.method} /_emulator{req.path}."}
         except ControlError as exc:
             status, obj = exc.status, {"error": exc.text}
         except Exception:

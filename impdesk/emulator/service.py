@@ -98,6 +98,21 @@ class Emulator:
             self.simulation.restart()
             return {"seed": name, "counts": self.counts()}
 
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, url: str) -> None:
+        # The first reset runs before the server binds its port; seeded webhooks that point at
+        # the sink were written with a provisional origin and follow the real one here.
+        from .seed_data import rebase_sink_urls
+
+        with self.store.lock:
+            old = getattr(self, "_base_url", "")
+            self._base_url = url
+            rebase_sink_urls(self, old, url)
+
     def stop(self) -> None:
         self.simulation.stop()
         self.hub.reset()

@@ -38,7 +38,7 @@ _TOKEN: Final = re.compile(
 # Fast scan: deletes everything but brackets in one C-level `sub`. What survives is the bracket
 # skeleton of the code plus the first character of any unterminated construct (`/`, `@`, `"`,
 # `'`), so a clean skeleton proves the code clean without a Python step per token.
-_NOT_SKELETON: Final = re.compile(rf"""[^()\[\]{{}}/#@"']++|{_SKIPPED}|/(?![/])|@(?!")""")
+_NOT_SKELETON: Final = re.compile(rf"""[^()\[\]{{}}/#@"']++|{_SKIPPED}|/(?![/*])|@(?!")""")
 
 
 def position(code: str, index: int) -> tuple[int, int]:

@@ -61,8 +61,14 @@ def app_icon() -> QIcon:
         pixmap = QPixmap(size, size)
         pixmap.fill(Qt.GlobalColor.transparent)
         if pixmap.loadFromData(data, "SVG"):
-            icon.addPixmap(pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation))
+            icon.addPixmap(
+                pixmap.scaled(
+                    size,
+                    size,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
     return icon
 
 
@@ -90,8 +96,10 @@ class MainWindow(QMainWindow):
         if info.demo:
             layout.addWidget(self._accounts_table())
         note = QLabel(
-            self.tr("Your products, device groups and devices will appear here once the account "
-                    "tree is built (coming in a later version)."),
+            self.tr(
+                "Your products, device groups and devices will appear here once the account "
+                "tree is built (coming in a later version)."
+            ),
             body,
         )
         note.setWordWrap(True)
@@ -134,11 +142,15 @@ class MainWindow(QMainWindow):
         endpoint = self._selectable(self.info.endpoint, "endpointLabel")
         form.addRow(self.tr("API endpoint:"), endpoint)
         if self.info.demo:
-            form.addRow(self.tr("Served by:"),
-                        QLabel(self.tr("the embedded impCentral emulator (demo data set)"), self))
+            form.addRow(
+                self.tr("Served by:"),
+                QLabel(self.tr("the embedded impCentral emulator (demo data set)"), self),
+            )
         if self.info.control_url:
-            form.addRow(self.tr("Emulator control:"),
-                        self._selectable(self.info.control_url, "controlUrlLabel"))
+            form.addRow(
+                self.tr("Emulator control:"),
+                self._selectable(self.info.control_url, "controlUrlLabel"),
+            )
         return form
 
     def _accounts_table(self) -> QTableWidget:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import http.client
 import json
 import queue
 import re
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -140,6 +142,35 @@ def assert_resource(res: dict, rtype: str | None = None, base: str | None = None
     if base is not None:
         assert res["links"]["self"].startswith(base + "/")
     assert res["links"]["self"].endswith("/" + res["id"])
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def raw_request(emu: EmuClient, method: str, target: str, body: bytes | None = None,
+                headers: dict | None = None, as_user: str | None = "demo",
+                timeout: float = 10.0) -> RawResponse:
+    """Send a request byte-exactly (no URL normalisation); `target` is path+query from the origin."""
+    parts = urlsplit(emu.server.origin)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    hdrs = {"Content-Type": JSONAPI}
+    if as_user is not None:
+        hdrs["Authorization"] = f"Bearer {emu.login(as_user)}"
+    hdrs.update(headers or {})
+    try:
+        conn.request(method, target, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+        return RawResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+    finally:
+        conn.close()
 
 
 # -- finding seeded things ------------------------------------------------------

@@ -171,11 +171,14 @@ def test_code_that_compiles(code: str) -> None:
         ('x = "abc', err(1, 5, "newline in a constant")),
         ('x = "abc\\', err(1, 5, "newline in a constant")),
         ('x = "ab\\\nc";', err(1, 5, "newline in a constant")),  # an escape cannot join lines
+        ('x = "ab\\\rc";', err(1, 5, "newline in a constant")),
+        ('x = "ab\\\r\nc";', err(1, 5, "newline in a constant")),
         ('x = "\\"";\ny = "\\"', err(2, 5, "newline in a constant")),
         # a ' character literal behaves the same
         ("c = 'x", err(1, 5, "newline in a constant")),
         ("c = '\n';", err(1, 5, "newline in a constant")),
         ("c = '\\'", err(1, 5, "newline in a constant")),
+        ("c = '\\\r' ", err(1, 5, "newline in a constant")),
         # /* never closed: at the /*
         ("/* x", err(1, 1, 'missing "*/" in comment')),
         ("a();\n\n  b(); /* c\n d */ e /* f", err(4, 9, 'missing "*/" in comment')),

@@ -472,7 +472,7 @@ async function main() {
 
     // --- device groups: create every type ------------------------------------------------------
     const G = {};
-    const mkGroup = (key, type, attrs, pt = null, dt = null) => op(`deviceGroups.create (${type})`, async () => {
+    const mkGroup = (key, type, attrs, pt = null, dt = null) => op(`deviceGroups.create (${type} '${attrs.name}')`, async () => {
         const r = await api.deviceGroups.create(S.product, type, attrs, pt && pt(), dt && dt());
         check(r.data.type === type && r.data.id, 'type/id');
         check(relId(r.data, 'product') === S.product, 'product relationship');
@@ -859,6 +859,47 @@ async function main() {
             return 'closed';
         }, [L.id]);
     }
+
+    // EventSource (eventsource@1.1.2) reconnects on its own 1 s after the server ends a stream.
+    // 1) A new stream closes the account's older one (limit 1): the old connection gets
+    //    `closed`, ends, the client re-GETs it and must get a clean 404 (not a hang or a 5xx).
+    const A = { messages: [], states: [], errors: [] };
+    const B = { messages: [], states: [], errors: [] };
+    await op('logStreams: a second stream closes the first (closed + 404 on reconnect)', async () => {
+        const ra = await api.logStreams.create((m) => A.messages.push(m), (s) => A.states.push(s),
+            (e) => A.errors.push(e), LogStreams.FORMAT_JSON);
+        A.id = ra.data.id;
+        await api.logStreams.addDevice(A.id, S.dev1);
+        await waitFor(() => A.states.some((s) => s.includes('subscribed')), 5000, 'A subscribed');
+        const rb = await api.logStreams.create((m) => B.messages.push(m), (s) => B.states.push(s),
+            (e) => B.errors.push(e), LogStreams.FORMAT_JSON);
+        B.id = rb.data.id;
+        await waitFor(() => A.states.some((s) => JSON.parse(s).state === 'closed'), 5000, '"closed" on the older stream');
+        await waitFor(() => A.errors.length > 0, 6000, 'the reconnect of the destroyed stream to fail');
+        check(A.errors[0].statusCode === 404, `reconnect answered ${A.errors[0].statusCode}, expected 404`);
+        await api.logStreams.close(A.id);
+        return `older stream: ${JSON.stringify(A.states)}; reconnect -> HTTP ${A.errors[0].statusCode}`;
+    }, [S.dev1]);
+
+    // 2) A dropped connection (control surface: logstreams/drop abort) is resumed by the
+    //    EventSource's automatic re-GET, with the subscriptions announced again.
+    await op('logStreams: automatic resume after a dropped connection', async () => {
+        await api.logStreams.addDevice(B.id, S.dev1);
+        await waitFor(() => B.states.some((s) => s.includes('subscribed')), 5000, 'B subscribed');
+        const dropped = await control('POST', '/logstreams/drop', { mode: 'abort' });
+        check(dropped && dropped.connections >= 1, 'one connection dropped: ' + JSON.stringify(dropped));
+        const opened = () => B.states.filter((s) => JSON.parse(s).state === 'opened').length;
+        await waitFor(() => opened() >= 2, 6000, 'the stream to be reopened by the EventSource');
+        await waitFor(() => B.states.filter((s) => JSON.parse(s).state === 'subscribed').length >= 2, 3000,
+            'the subscription to be announced again');
+        const before = B.messages.length;
+        await api.devices.restart(S.dev1);
+        await waitFor(() => B.messages.slice(before).some((m) => m.includes('Device restarting')), 8000,
+            'a message after the resume');
+        check(B.errors.length === 0, 'no stream errors: ' + B.errors.map(describeError).join('; '));
+        await api.logStreams.close(B.id);
+        return `states: ${JSON.stringify(B.states.map((s) => JSON.parse(s).state))}`;
+    }, [B.id]);
 
     // --- webhooks ------------------------------------------------------------------------------
     await op('webhooks.create', async () => {

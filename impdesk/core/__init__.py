@@ -1,0 +1,1 @@
+"""impdesk.core: Qt-free domain logic (tree join, assignment rules, services)."""

@@ -1,0 +1,59 @@
+"""Dialog helpers: an awaitable open(), an inline plain-text error label, message boxes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
+
+HEADLESS_ANSWERS: dict[str, bool] | None = None  # tests set answers instead of showing boxes
+
+
+async def ask(dialog: QDialog) -> bool:
+    """Open a dialog without a nested event loop and await whether it was accepted.
+
+    WORKAROUND(https://github.com/CabbageDevelopment/qasync/issues/59): exec() inside a
+    coroutine breaks other tasks.
+    """
+    fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def done(code: int) -> None:
+        if not fut.done():
+            fut.set_result(code == QDialog.DialogCode.Accepted)
+
+    dialog.finished.connect(done)
+    dialog.open()
+    return await fut
+
+
+def error_label() -> QLabel:
+    """A label for server errors: always plain text, selectable, wrapped, hidden when empty."""
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setStyleSheet("color: #c0392b;")
+    label.setVisible(False)
+    return label
+
+
+def show_error(label: QLabel, text: str | None) -> None:
+    label.setText(text or "")
+    label.setVisible(bool(text))
+
+
+async def confirm(parent: QWidget | None, title: str, text: str, action: str) -> bool:
+    """Ask before a destructive action; the button names the verb and Cancel is the default."""
+    if HEADLESS_ANSWERS is not None:
+        return HEADLESS_ANSWERS.get(action, False)
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    ok = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    await ask(box)
+    return box.clickedButton() is ok

@@ -1,0 +1,452 @@
+"""The account tree model: Products → Device Groups → Devices, with precise updates and DnD."""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFont
+
+from ..api.records import Account, Device, DeviceGroup, Product
+from ..core.tree import (
+    DEVICE,
+    GROUP,
+    OWNER,
+    PRODUCT,
+    ROOT,
+    ROOT_KEY,
+    UNASSIGNED,
+    Key,
+    TreeNode,
+    TreeShape,
+    plan,
+)
+from . import icons
+
+DEVICE_IDS_MIME = "application/x-impdesk-device-ids"
+Index = QModelIndex | QPersistentModelIndex
+
+GROUP_TYPE_LABELS = {
+    "development_devicegroup": "Development",
+    "pre_factoryfixture_devicegroup": "Test factory fixture",
+    "pre_dut_devicegroup": "Test DUT",
+    "pre_production_devicegroup": "Test production",
+    "factoryfixture_devicegroup": "Factory fixture",
+    "dut_devicegroup": "DUT",
+    "production_devicegroup": "Production",
+}
+
+
+class Column(IntEnum):
+    """The tree's columns."""
+
+    NAME = 0  #: product, group or device name
+    TYPE = 1  #: kind / group type / imp type
+    STATE = 2  #: online state, or "12 devices · 9 online" for containers
+    DEVICE_ID = 3  #: device id
+    AGENT = 4  #: agent running or stopped
+    IMPOS = 5  #: impOS version
+    RSSI = 6  #: signal strength in dBm
+    DEPLOYMENT = 7  #: current deployment (groups) / running deployment sha (devices)
+
+
+HEADERS = {
+    Column.NAME: "Name", Column.TYPE: "Type", Column.STATE: "State",
+    Column.DEVICE_ID: "Device ID", Column.AGENT: "Agent", Column.IMPOS: "impOS",
+    Column.RSSI: "RSSI", Column.DEPLOYMENT: "Deployment",
+}
+
+
+class Role(IntEnum):
+    """Custom data roles."""
+
+    NODE = Qt.ItemDataRole.UserRole  #: the TreeNode itself
+    KIND = Qt.ItemDataRole.UserRole + 1  #: "product", "group", "device", "owner", "unassigned"
+    SORT = Qt.ItemDataRole.UserRole + 2  #: a sortable value for the column
+    ID = Qt.ItemDataRole.UserRole + 3  #: the resource id
+    FILTER = Qt.ItemDataRole.UserRole + 4  #: text the filter box matches (name, ids, MAC, type)
+
+
+def impos_version(swversion: str | None) -> str:
+    """`release-42.7` from an impOS build string, else the string itself."""
+    if not swversion:
+        return ""
+    for part in swversion.split(" - "):
+        if part.startswith("release-"):
+            return part[len("release-"):]
+    return swversion
+
+
+class AccountTreeModel(QAbstractItemModel):
+    """Adapts a tree of TreeNodes to Qt; fed by `apply(shape)`, never touching the network.
+
+    Signals:
+        assign_requested(list[str] device ids, str target group id or "" for Unassigned)
+    """
+
+    assign_requested = Signal(list, str)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.root = TreeNode(ROOT, "")
+        self.nodes: dict[Key, TreeNode] = {ROOT_KEY: self.root}
+        self.me_id: str | None = None
+        self.deployment_names: dict[str, str] = {}
+        self._stats: dict[Key, tuple[int, int]] = {}
+
+    # -- structure ---------------------------------------------------------------------------
+    def node(self, index: Index) -> TreeNode:
+        if index.isValid():
+            ptr = index.internalPointer()
+            if isinstance(ptr, TreeNode):
+                return ptr
+        return self.root
+
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:
+        if column < 0 or column >= len(Column) or row < 0:
+            return QModelIndex()
+        if parent.isValid() and parent.column() != 0:
+            return QModelIndex()
+        parent_node = self.node(parent)
+        if row >= len(parent_node.children):
+            return QModelIndex()
+        return self.createIndex(row, column, parent_node.children[row])
+
+    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        parent_node = self.node(index).parent
+        if parent_node is None or parent_node is self.root:
+            return QModelIndex()
+        return self.createIndex(parent_node.row(), 0, parent_node)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self.node(parent).children)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return len(Column)
+
+    def index_of(self, key: Key, column: int = 0) -> QModelIndex:
+        node = self.nodes.get(key)
+        if node is None or node is self.root:
+            return QModelIndex()
+        return self.createIndex(node.row(), column, node)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS.get(Column(section)) if 0 <= section < len(Column) else None
+        return None
+
+    # -- data ------------------------------------------------------------------------------------
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node = self.node(index)
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(node, column)
+        if role == Role.SORT:
+            return self._sort_value(node, column)
+        if role == Role.NODE:
+            return node
+        if role == Role.KIND:
+            return node.kind
+        if role == Role.ID:
+            return node.id
+        if role == Role.FILTER:
+            return self._filter_text(node)
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
+            return icons.for_node(node)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node)
+        if role == Qt.ItemDataRole.FontRole and (node.pending or node.kind in (OWNER, UNASSIGNED)):
+            font = QFont()
+            font.setItalic(bool(node.pending))
+            font.setBold(node.kind in (OWNER, UNASSIGNED) and not node.pending)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole and node.pending:
+            return icons.PENDING_BRUSH
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.NAME:
+            return f"{self._kind_label(node)} {self._display(node, column)}"
+        return None
+
+    def _kind_label(self, node: TreeNode) -> str:
+        return {PRODUCT: "Product", GROUP: "Device group", DEVICE: "Device",
+                OWNER: "Shared by", UNASSIGNED: ""}.get(node.kind, "")
+
+    def _display(self, node: TreeNode, column: Column) -> str:
+        p = node.payload
+        if column == Column.NAME:
+            if node.kind == UNASSIGNED:
+                return "Unassigned devices"
+            if node.kind == OWNER:
+                return f"Shared by {p.name if isinstance(p, Account) else node.id}"
+            if isinstance(p, Device):
+                name = p.display_name
+                return f"{name} (moving…)" if node.pending else name
+            return p.name if p is not None else node.id
+        if column == Column.TYPE:
+            if isinstance(p, DeviceGroup):
+                return GROUP_TYPE_LABELS.get(p.type, p.type)
+            if isinstance(p, Device):
+                return p.imp_type
+            return {PRODUCT: "Product", OWNER: "Account"}.get(node.kind, "")
+        if column == Column.STATE:
+            if isinstance(p, Device):
+                return "Online" if p.online else "Offline"
+            if node.kind in (PRODUCT, GROUP, UNASSIGNED, OWNER):
+                total, online = self.stats(node)
+                noun = "device" if total == 1 else "devices"
+                return f"{total} {noun} · {online} online"
+            return ""
+        if isinstance(p, Device):
+            if column == Column.DEVICE_ID:
+                return p.id
+            if column == Column.AGENT:
+                return "Running" if p.attributes.get("agent_running") else "Stopped"
+            if column == Column.IMPOS:
+                return impos_version(p.attributes.get("swversion"))
+            if column == Column.RSSI:
+                rssi = p.attributes.get("rssi")
+                return f"{rssi} dBm" if isinstance(rssi, int) else ""
+            return ""
+        if isinstance(p, DeviceGroup) and column == Column.DEPLOYMENT:
+            dep = p.current_deployment_id
+            return self.deployment_names.get(dep, dep[:8]) if dep else "—"
+        return ""
+
+    def _sort_value(self, node: TreeNode, column: Column) -> Any:
+        # Containers first in a fixed order, then by the column's natural value.
+        rank = {OWNER: 1, UNASSIGNED: 2}.get(node.kind, 0)
+        p = node.payload
+        if column == Column.RSSI and isinstance(p, Device):
+            rssi = p.attributes.get("rssi")
+            return (rank, rssi if isinstance(rssi, int) else -999, "")
+        if column == Column.STATE and node.kind != DEVICE:
+            return (rank, self.stats(node)[0], "")
+        return (rank, 0, self._display(node, column).casefold())
+
+    def _filter_text(self, node: TreeNode) -> str:
+        p = node.payload
+        parts = [self._display(node, Column.NAME), self._display(node, Column.TYPE)]
+        if isinstance(p, Device):
+            parts += [p.id, p.mac_address, p.agent_id or ""]
+        elif isinstance(p, DeviceGroup):
+            parts.append(p.type)
+        return "\n".join(parts)
+
+    def _tooltip(self, node: TreeNode) -> str | None:
+        p = node.payload
+        if isinstance(p, Device):
+            return f"{p.display_name}\n{p.id} · {p.mac_address}"
+        if isinstance(p, Product | DeviceGroup) and p.description:
+            return str(p.description)
+        return None
+
+    def stats(self, node: TreeNode) -> tuple[int, int]:
+        """(devices, online devices) below a node; cached until the tree changes."""
+        cached = self._stats.get(node.key)
+        if cached is None:
+            total = online = 0
+            for n in node.walk():
+                if n.kind == DEVICE and isinstance(n.payload, Device):
+                    total += 1
+                    online += n.payload.online
+            cached = self._stats[node.key] = (total, online)
+        return cached
+
+    # -- updates -----------------------------------------------------------------------------------
+    def reset_to(self, shape: TreeShape) -> None:
+        """Replace everything (sign-in, account switch)."""
+        self.beginResetModel()
+        self.root.children.clear()
+        self.nodes = {ROOT_KEY: self.root}
+        self._stats.clear()
+        for key, parent in _parents_first(shape):
+            self._attach(TreeNode(key[0], key[1], shape.payloads.get(key)), parent)
+        self.endResetModel()
+
+    def apply(self, shape: TreeShape) -> None:
+        """Bring the tree to `shape` with insert/move/remove rows and dataChanged — no reset."""
+        current = {k: n.parent.key for k, n in self.nodes.items() if n.parent is not None}
+        payloads = {k: n.payload for k, n in self.nodes.items()}
+        todo = plan(current, shape, payloads)
+        touched: set[Key] = set()
+        for key, parent_key in todo.added:
+            self._insert(TreeNode(key[0], key[1], shape.payloads.get(key)), parent_key)
+            touched.add(parent_key)
+        for key, parent_key in todo.moved:
+            node = self.nodes[key]
+            touched.update({node.parent.key if node.parent else ROOT_KEY, parent_key})
+            self.move_node(key, parent_key)
+            node.payload = shape.payloads.get(key)
+        for key in todo.removed:
+            node = self.nodes.get(key)
+            if node is not None and node.parent is not None:
+                touched.add(node.parent.key)
+                self._remove(node)
+        for key in todo.changed:
+            self.set_payload(key, shape.payloads.get(key))
+            touched.add(key)
+        if todo.added or todo.moved or todo.removed or todo.changed:
+            self._refresh_counts(touched)
+
+    def set_payload(self, key: Key, payload: Any) -> None:
+        node = self.nodes.get(key)
+        if node is None:
+            return
+        node.payload = payload
+        self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, len(Column) - 1))
+
+    def set_pending(self, keys: list[Key], pending: str | None) -> None:
+        for key in keys:
+            node = self.nodes.get(key)
+            if node is not None:
+                node.pending = pending
+                self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, len(Column) - 1))
+
+    def move_node(self, key: Key, new_parent_key: Key) -> bool:
+        """Move a row under another parent (appended); False when impossible."""
+        node = self.nodes.get(key)
+        new_parent = self.nodes.get(new_parent_key)
+        if node is None or new_parent is None or node.parent is None:
+            return False
+        old_parent = node.parent
+        if old_parent is new_parent:
+            return True
+        row = node.row()
+        src = self.index_of(old_parent.key)
+        dst = self.index_of(new_parent.key)
+        if not self.beginMoveRows(src, row, row, dst, len(new_parent.children)):
+            return False
+        old_parent.children.pop(row)
+        node.parent = new_parent
+        new_parent.children.append(node)
+        self.endMoveRows()
+        self._refresh_counts({old_parent.key, new_parent.key})
+        return True
+
+    def _attach(self, node: TreeNode, parent_key: Key) -> None:
+        parent = self.nodes[parent_key]
+        node.parent = parent
+        parent.children.append(node)
+        self.nodes[node.key] = node
+
+    def _insert(self, node: TreeNode, parent_key: Key) -> None:
+        parent = self.nodes[parent_key]
+        row = len(parent.children)
+        self.beginInsertRows(self.index_of(parent_key), row, row)
+        self._attach(node, parent_key)
+        self.endInsertRows()
+
+    def _remove(self, node: TreeNode) -> None:
+        parent = node.parent
+        assert parent is not None
+        row = node.row()
+        self.beginRemoveRows(self.index_of(parent.key), row, row)
+        parent.children.pop(row)
+        for gone in node.walk():
+            self.nodes.pop(gone.key, None)
+        node.parent = None
+        self.endRemoveRows()
+
+    def _refresh_counts(self, keys: set[Key]) -> None:
+        """Counts of containers above changed rows are shown in the State column."""
+        self._stats.clear()
+        seen: set[Key] = set()
+        for key in keys:
+            node = self.nodes.get(key)
+            while node is not None and node is not self.root and node.key not in seen:
+                seen.add(node.key)
+                idx = self.index_of(node.key, Column.STATE)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole, Role.SORT])
+                node = node.parent
+
+    # -- drag and drop -----------------------------------------------------------------------------
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        node = self.node(index)
+        if node.kind == DEVICE and not node.pending:
+            base |= Qt.ItemFlag.ItemIsDragEnabled
+        if node.kind in (GROUP, UNASSIGNED):
+            base |= Qt.ItemFlag.ItemIsDropEnabled
+        return base
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [DEVICE_IDS_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+        ids: list[str] = []
+        for index in indexes:
+            node = self.node(index)
+            if node.kind == DEVICE and node.id not in ids:
+                ids.append(node.id)
+        mime = QMimeData()
+        mime.setData(DEVICE_IDS_MIME, QByteArray(json.dumps(ids).encode()))
+        return mime
+
+    def device_ids_of(self, mime: QMimeData) -> list[str]:
+        if not mime.hasFormat(DEVICE_IDS_MIME):
+            return []
+        try:
+            ids = json.loads(bytes(mime.data(DEVICE_IDS_MIME).data()).decode())
+        except ValueError:
+            return []
+        return [i for i in ids if isinstance(i, str) and (DEVICE, i) in self.nodes]
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: Index) -> bool:
+        if action != Qt.DropAction.MoveAction:
+            return False
+        target = self.node(parent)
+        if target.kind not in (GROUP, UNASSIGNED):
+            return False
+        ids = self.device_ids_of(data)
+        # At least one dragged device must come from somewhere else.
+        return any(self.nodes[(DEVICE, i)].parent is not target for i in ids)
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: Index) -> bool:
+        if not self.canDropMimeData(data, action, row, column, parent):
+            return False
+        target = self.node(parent)
+        ids = [i for i in self.device_ids_of(data) if self.nodes[(DEVICE, i)].parent is not target]
+        self.assign_requested.emit(ids, target.id if target.kind == GROUP else "")
+        # Rows move only once the service agrees; the view's removeRows after a MoveAction is
+        # a no-op below.
+        return True
+
+    def removeRows(self, row: int, count: int, parent: Index = QModelIndex()) -> bool:
+        return False  # devices leave a group only when the server confirms a move
+
+
+def _parents_first(shape: TreeShape) -> list[tuple[Key, Key]]:
+    depth: dict[Key, int] = {ROOT_KEY: 0}
+
+    def d(key: Key) -> int:
+        if key not in depth:
+            depth[key] = d(shape.parents[key]) + 1
+        return depth[key]
+
+    return sorted(shape.parents.items(), key=lambda kp: d(kp[0]))

@@ -1,0 +1,33 @@
+"""Every QSettings key and platform path of impdesk, spelled once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import PlatformDirs
+
+ORGANIZATION = "impdesk"
+APPLICATION = "impdesk"
+
+# QSettings keys (UI state and non-secret preferences only; secrets live in the keyring)
+GEOMETRY = "window/geometry"
+WINDOW_STATE = "window/state"
+SPLITTER = "window/splitter"
+TREE_HEADER = "tree/header"
+EXPANDED = "tree/expanded"
+PROFILES = "signin/profiles"  # list of {name, endpoint, identifier, remember}
+LAST_PROFILE = "signin/last_profile"
+LAST_ENDPOINT = "signin/last_endpoint"
+
+CLOUDS = {
+    "AWS (default)": "https://api.electricimp.com/v5",
+    "Azure": "https://api.az.electricimp.io/v5",
+}
+
+
+def dirs() -> PlatformDirs:
+    return PlatformDirs("impdesk", appauthor=False, ensure_exists=True)
+
+
+def log_path() -> Path:
+    return Path(dirs().user_log_path) / "impdesk.log"
