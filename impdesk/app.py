@@ -51,7 +51,8 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
 DEMO_UNBOND_KEY = "demo-unbond-key"
 DEMO_TOTP_SECRET = "IMPDESKDEMOTOTPSECRET234"
 
-SCREENSHOT_SETTLE_S = 0.3  # let layouts and the first paint settle before grabbing
+SCREENSHOT_SETTLE_S = 0.3
+SCREENSHOT_READY_TIMEOUT_S = 60.0  # let layouts and the first paint settle before grabbing
 SIGNAL_POLL_MS = 250  # Qt's C++ loop starves Python signal handlers; wake the interpreter
 
 
@@ -200,9 +201,19 @@ async def run_app(app: QApplication, window: QWidget, screenshot: Path | None) -
     app.aboutToQuit.connect(quit_requested.set)
     window.show()
     exit_code = 0
+    start = getattr(window, "start", None)
+    starting = asyncio.ensure_future(start()) if start is not None else None
     if screenshot is not None:
+        ready = getattr(window, "ready", None)
+        if ready is not None:
+            try:  # the screenshot shows the loaded tree, not a half-built one
+                await asyncio.wait_for(ready.wait(), SCREENSHOT_READY_TIMEOUT_S)
+            except TimeoutError:
+                print(f"{APP_NAME}: the initial load did not finish in time", file=sys.stderr)
         exit_code = 0 if await _save_screenshot(window, screenshot) else 1
         app.quit()
+    if starting is not None and not starting.done():
+        starting.cancel()
     await quit_requested.wait()
     return exit_code
 

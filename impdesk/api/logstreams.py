@@ -341,10 +341,12 @@ def _socket_of(resp: requests.Response) -> socket.socket | None:
     WORKAROUND(https://github.com/psf/requests/issues/4762): closing a response from another
     thread does not wake a blocked read; shutting the socket down does.
     """
-    try:
-        return resp.raw.connection.sock  # type: ignore[union-attr]
-    except AttributeError:
-        try:
-            return resp.raw._fp.fp.raw._sock  # type: ignore[union-attr]
-        except AttributeError:
-            return None
+    # With `Connection: close` (the stream's) http.client drops `connection.sock` (None), but
+    # the response's file object still holds the socket: try both.
+    for path in (("connection", "sock"), ("_fp", "fp", "raw", "_sock")):
+        obj: Any = resp.raw
+        for name in path:
+            obj = getattr(obj, name, None)
+        if isinstance(obj, socket.socket):
+            return obj
+    return None

@@ -1,183 +1,692 @@
-"""Placeholder main window: where impdesk is connected and, in demo mode, how to sign in.
-
-The account tree, log view and actions replace the body of this window in a later issue; the
-`ConnectionInfo` hand-over from `app.py` stays.
-"""
+"""The main window: sign-in, the account tree with details, drag-and-drop moves with undo."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QToolBar,
     QWidget,
 )
 
-from impdesk.resources import ICON_SVG, read_asset
+from .. import settings as keys
+from ..api.client import Client
+from ..api.errors import ApiError, OtpRequired
+from ..api.records import Device
+from ..core.services import AccountService, MoveOutcome
+from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, UNASSIGNED_KEY, TreeNode
+from ..credentials import KeyringTokenStore
+from . import dialogs
+from .details import DetailsPane
+from .identity import DEMO_BADGE_STYLE, ConnectionInfo, DemoAccount, app_icon
+from .move_dialog import MoveDialog
+from .proxies import TreeFilterProxy
+from .signin import SignInDialog, SignInRequest
+from .tasks import TaskSet, run_blocking
+from .tree_model import AccountTreeModel, Column, Role
+from .tree_view import AccountTreeView
 
-ICON_SIZES_PX = (16, 24, 32, 48, 64, 128, 256)
-HEADER_ICON_PX = 48
-DEMO_BADGE_STYLE = (
-    "QLabel#demoBadge { background: #d9480f; color: white; font-weight: bold;"
-    " border-radius: 6px; padding: 3px 10px; }"
-)
+__all__ = ["ConnectionInfo", "DemoAccount", "MainWindow", "app_icon"]
 
-
-@dataclass(frozen=True)
-class DemoAccount:
-    """One sign-in of the demo data set (contract §8.10, README "Demo credentials")."""
-
-    username: str
-    email: str
-    password: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ConnectionInfo:
-    """What the window shows about the API it talks to; `demo` marks the embedded emulator."""
-
-    endpoint: str
-    demo: bool = False
-    control_url: str | None = None
-    accounts: tuple[DemoAccount, ...] = field(default_factory=tuple)
+log = logging.getLogger(__name__)
+STATUS_REFRESH_MS = 60_000
+FILTER_DEBOUNCE_MS = 200
+MESSAGE_MS = 8000
+SMALL_TREE_NODES = 300  # up to this many rows the first load expands everything
 
 
-def app_icon() -> QIcon:
-    """The application icon, rendered from the bundled SVG at the usual sizes."""
-    data = read_asset(ICON_SVG)
-    icon = QIcon()
-    for size in ICON_SIZES_PX:
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        if pixmap.loadFromData(data, "SVG"):
-            icon.addPixmap(
-                pixmap.scaled(
-                    size,
-                    size,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
-    return icon
+@dataclass
+class LastMove:
+    """What Ctrl+Z undoes: devices and the groups they came from."""
+
+    previous_groups: dict[str, str | None]
+    target_group_id: str | None
 
 
 class MainWindow(QMainWindow):
-    """The top-level window (placeholder body until the account tree lands).
+    """The top-level window.
 
-    Signals: none yet.
+    Signals: none; state is observable through `model`, `service` and the status bar.
     """
 
-    def __init__(self, info: ConnectionInfo, parent: QWidget | None = None) -> None:
+    def __init__(self, info: ConnectionInfo, parent: QWidget | None = None,
+                 settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.info = info
+        self.settings = settings or QSettings()
+        self.tasks = TaskSet()
+        self.service: AccountService | None = None
+        self.ready = asyncio.Event() if _has_loop() else None
+        self.last_move: LastMove | None = None
+        self.load_seconds: float | None = None
+        self._loading = False
+        self._pending_devices: list[Device] = []
         self.setObjectName("mainWindow")
-        if info.demo:
-            self.setWindowTitle(self.tr("impdesk — Demo (local emulator)"))
-        else:
-            self.setWindowTitle(self.tr("impdesk"))
+        self.setWindowTitle(self._title(None))
         self.setWindowIcon(app_icon())
-        self.resize(760, 460)
+        self.resize(1180, 720)
 
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
-        layout.addLayout(self._header())
-        layout.addLayout(self._connection_form())
-        if info.demo:
-            layout.addWidget(self._accounts_table())
-        note = QLabel(
-            self.tr(
-                "Your products, device groups and devices will appear here once the account "
-                "tree is built (coming in a later version)."
-            ),
-            body,
-        )
-        note.setWordWrap(True)
-        note.setEnabled(False)
-        layout.addWidget(note)
-        layout.addStretch(1)
-        self.setCentralWidget(body)
+        self.model = AccountTreeModel(self)
+        self.proxy = TreeFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = AccountTreeView(self)
+        self.view.setModel(self.proxy)
+        self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+        self.details = DetailsPane(self)
+        splitter = QSplitter(self)
+        splitter.setObjectName("mainSplitter")
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([760, 420])
+        self.splitter = splitter
+        self.setCentralWidget(splitter)
 
-        if info.demo:
-            self.statusBar().showMessage(
-                self.tr("Demo mode — local emulator at %s") % info.endpoint
-            )
-        else:
-            self.statusBar().showMessage(self.tr("Not signed in — %s") % info.endpoint)
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("treeFilter")
+        self.filter.setPlaceholderText(self.tr("Filter: name, device id, MAC, agent id, type"))
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(340)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
+        self._filter_timer.timeout.connect(self._apply_filter)
+        self.filter.textChanged.connect(lambda _: self._filter_timer.start())
 
-    def _header(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        logo = QLabel(self)
-        logo.setPixmap(self.windowIcon().pixmap(HEADER_ICON_PX, HEADER_ICON_PX))
-        row.addWidget(logo)
-        title = QLabel(self.tr("impdesk"), self)
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        title.setFont(font)
-        row.addWidget(title)
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.setVisible(False)
+        self.connection = QLabel(self)
+        self.connection.setObjectName("connectionLabel")
+        self.connection.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.connection)
+
+        self._make_actions()
+        self._make_menus_and_toolbar()
+        self.model.assign_requested.connect(self._on_assign_requested)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.model.dataChanged.connect(self._on_model_data_changed)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_REFRESH_MS)
+        self._status_timer.timeout.connect(lambda: self.tasks.spawn(self.refresh(quiet=True)))
+        self._restore_geometry()
+        self._update_actions()
+        self.connection.setText(self.tr("Not signed in"))
+        self.statusBar().showMessage(
+            self.tr("Demo mode — local emulator at %s") % info.endpoint if info.demo
+            else self.tr("Not signed in — %s") % info.endpoint)
+
+    # -- construction ---------------------------------------------------------------------
+    def _action(self, text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        spawn = self.tasks.spawn
+        self.act_refresh = self._action(self.tr("&Refresh"), lambda: spawn(self.refresh()),
+                                        QKeySequence.StandardKey.Refresh,
+                                        self.tr("Reload products, device groups and devices"))
+        self.act_sign_in = self._action(self.tr("&Sign in…"), lambda: spawn(self.sign_in()))
+        self.act_sign_out = self._action(self.tr("Sign &out"), lambda: spawn(self.sign_out()))
+        self.act_move = self._action(self.tr("&Move to device group…"),
+                                     lambda: spawn(self.move_selected()), "Ctrl+M",
+                                     self.tr("Move the selected devices to another group"))
+        self.act_unassign = self._action(
+            self.tr("&Unassign"), lambda: spawn(self.move_devices(self.selected_device_ids(),
+                                                                  None)),
+            None, self.tr("Remove the selected devices from their groups"))
+        self.act_undo = self._action(self.tr("&Undo move"), lambda: spawn(self.undo_move()),
+                                     QKeySequence.StandardKey.Undo)
+        self.act_restart = self._action(self.tr("&Restart"),
+                                        lambda: spawn(self.restart_selected(False)), "Ctrl+R",
+                                        self.tr("Restart the selected devices or groups"))
+        self.act_cond_restart = self._action(self.tr("&Conditional restart"),
+                                             lambda: spawn(self.restart_selected(True)),
+                                             "Ctrl+Shift+R",
+                                             self.tr("Restart only devices not running the "
+                                                     "current deployment"))
+        self.act_find = self._action(self.tr("&Find"), self._focus_filter,
+                                     QKeySequence.StandardKey.Find)
+        self.act_copy = self._action(self.tr("&Copy id"), self.copy_selected,
+                                     QKeySequence.StandardKey.Copy)
+        self.act_expand = self._action(self.tr("&Expand all"), self.view.expandAll)
+        self.act_collapse = self._action(self.tr("C&ollapse all"), self.view.collapseAll)
+        self.act_quit = self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        self.act_about = self._action(self.tr("&About impdesk"), self._about)
+
+    def _make_menus_and_toolbar(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu(self.tr("&File"))
+        for act in (self.act_sign_in, self.act_sign_out, None, self.act_quit):
+            file_menu.addSeparator() if act is None else file_menu.addAction(act)
+        edit = menu.addMenu(self.tr("&Edit"))
+        for act in (self.act_undo, None, self.act_copy, self.act_find):
+            edit.addSeparator() if act is None else edit.addAction(act)
+        view = menu.addMenu(self.tr("&View"))
+        for act in (self.act_refresh, None, self.act_expand, self.act_collapse):
+            view.addSeparator() if act is None else view.addAction(act)
+        devices = menu.addMenu(self.tr("&Devices"))
+        for act in (self.act_move, self.act_unassign, None, self.act_restart,
+                    self.act_cond_restart):
+            devices.addSeparator() if act is None else devices.addAction(act)
+        help_menu = menu.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.act_about)
+
+        bar = QToolBar(self.tr("Main"), self)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for act in (self.act_refresh, self.act_move, self.act_restart, self.act_undo):
+            bar.addAction(act)
+        bar.addSeparator()
+        bar.addWidget(self.filter)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
+                             spacer.sizePolicy().verticalPolicy().Preferred)
+        bar.addWidget(spacer)
         if self.info.demo:
-            badge = QLabel(self.tr("DEMO"), self)
+            badge = QLabel(self.tr("DEMO · local emulator"), self)
             badge.setObjectName("demoBadge")
             badge.setStyleSheet(DEMO_BADGE_STYLE)
-            badge.setToolTip(
-                self.tr("Connected to the local emulator; nothing leaves this machine.")
-            )
-            row.addWidget(badge, 0, Qt.AlignmentFlag.AlignVCenter)
-        row.addStretch(1)
-        return row
+            badge.setToolTip(self.tr("Connected to the embedded emulator with demo data; "
+                                     "nothing leaves this machine."))
+            bar.addWidget(badge)
+        self.addToolBar(bar)
 
-    def _connection_form(self) -> QFormLayout:
-        form = QFormLayout()
-        endpoint = self._selectable(self.info.endpoint, "endpointLabel")
-        form.addRow(self.tr("API endpoint:"), endpoint)
+    def _title(self, account: str | None) -> str:
+        parts = ["impdesk"]
+        if account:
+            parts.append(account)
         if self.info.demo:
-            form.addRow(
-                self.tr("Served by:"),
-                QLabel(self.tr("the embedded impCentral emulator (demo data set)"), self),
-            )
-        if self.info.control_url:
-            form.addRow(
-                self.tr("Emulator control:"),
-                self._selectable(self.info.control_url, "controlUrlLabel"),
-            )
-        return form
+            parts.append(self.tr("Demo (local emulator)"))
+        return " — ".join(parts)
 
-    def _accounts_table(self) -> QTableWidget:
-        headers = [self.tr("Username"), self.tr("Email"), self.tr("Password"), self.tr("Notes")]
-        table = QTableWidget(len(self.info.accounts), len(headers), self)
-        table.setObjectName("demoAccounts")
-        table.setHorizontalHeaderLabels(headers)
-        table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        for row, account in enumerate(self.info.accounts):
-            for col, text in enumerate(
-                (account.username, account.email, account.password, account.note)
-            ):
-                table.setItem(row, col, QTableWidgetItem(text))
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        table.setWordWrap(False)
-        rows_px = table.rowCount() * table.verticalHeader().defaultSectionSize()
-        table.setFixedHeight(header.sizeHint().height() + rows_px + 2 * table.frameWidth())
-        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no "current cell" box on the first row
-        table.setToolTip(self.tr("Demo sign-ins (also in the README)"))
-        return table
+    # -- sign-in -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """First thing after show(): demo signs in by itself; otherwise restore or ask."""
+        try:
+            if self.info.demo:
+                demo = self.info.accounts[0] if self.info.accounts else None
+                if demo is not None:
+                    await self._sign_in(SignInRequest(self.info.endpoint, demo.username,
+                                                      demo.password))
+                    return
+            profile = self.settings.value(keys.LAST_PROFILE)
+            if isinstance(profile, dict) and profile.get("remember"):
+                store = KeyringTokenStore(profile["identifier"], profile["endpoint"])
+                client = Client(profile["endpoint"], token_store=store)
+                try:
+                    await run_blocking(client.login_with_refresh_token)
+                except ApiError:
+                    log.info("the saved session could not be restored")
+                else:
+                    await self._signed_in(client, profile["identifier"])
+                    return
+            await self.sign_in()
+        finally:
+            self._mark_ready_if_idle()
 
-    def _selectable(self, text: str, name: str) -> QLabel:
-        label = QLabel(text, self)
-        label.setObjectName(name)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        return label
+    async def sign_in(self) -> None:
+        profile = self.settings.value(keys.LAST_PROFILE)
+        endpoint = self.info.endpoint
+        identifier = ""
+        if isinstance(profile, dict) and not self.info.demo:
+            endpoint = profile.get("endpoint", endpoint)
+            identifier = profile.get("identifier", "")
+        dialog = SignInDialog(self._attempt_sign_in, self, endpoint, identifier)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        await dialogs.ask(dialog)
+
+    async def _attempt_sign_in(self, request: SignInRequest, dialog: SignInDialog) -> None:
+        await self._sign_in(request, dialog)
+
+    async def _sign_in(self, request: SignInRequest, dialog: SignInDialog | None = None) -> None:
+        """Sign in; raises (for the dialog to show) on failure. 2FA asks for the code."""
+        who = request.identifier or "login key"
+        store = KeyringTokenStore(who, request.endpoint, persist=request.remember)
+        client = Client(request.endpoint, token_store=store)
+        if request.login_key:
+            await run_blocking(client.login_with_key, request.login_key)
+        else:
+            try:
+                await run_blocking(client.login, request.identifier, request.password)
+            except OtpRequired as exc:
+                if dialog is None:
+                    raise
+                otp = request.otp
+                if not otp:
+                    dialog.show_otp(True)
+                    raise ApiError(0, message=self.tr(
+                        "This account uses two-factor authentication: enter the six-digit "
+                        "one-time password and sign in again.")) from None
+                await run_blocking(client.complete_login, exc.login_token, otp)
+        if request.remember and store.error:
+            self.statusBar().showMessage(store.error, MESSAGE_MS)
+        self.settings.setValue(keys.LAST_PROFILE, {
+            "endpoint": request.endpoint, "identifier": request.identifier,
+            "remember": bool(request.remember and store.persist)})
+        await self._signed_in(client, who)
+
+    async def _signed_in(self, client: Client, who: str) -> None:
+        self.service = AccountService(client)
+        self.setWindowTitle(self._title(who))
+        self.connection.setText(self.tr("Signed in as %s") % who)
+        self._update_actions()
+        await self.refresh(initial=True)
+        self._status_timer.start()
+
+    async def sign_out(self) -> None:
+        service, self.service = self.service, None
+        self._status_timer.stop()
+        if service is not None:
+            try:
+                await run_blocking(service.client.sign_out)
+            except ApiError as exc:
+                log.info("sign-out: %s", exc.code or exc.status)
+        self.model.reset_to(_empty_shape())
+        self.details.show_node(None)
+        self.setWindowTitle(self._title(None))
+        self.connection.setText(self.tr("Not signed in"))
+        self.last_move = None
+        self._update_actions()
+        self.statusBar().showMessage(self.tr("Signed out"), MESSAGE_MS)
+
+    # -- loading ---------------------------------------------------------------------------------
+    async def refresh(self, initial: bool = False, quiet: bool = False) -> None:
+        """Load the account: progressive on first load, precise row updates afterwards."""
+        if self.service is None or self._loading:
+            return
+        self._loading = True
+        self.act_refresh.setEnabled(False)
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        first = initial or not self.model.root.children
+        if not quiet:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(self.tr("Loading…"))
+            self.progress.setVisible(True)
+        try:
+            if first:
+                shape = await run_blocking(
+                    self.service.load_progressive,
+                    lambda s: loop.call_soon_threadsafe(self._on_structure, s),
+                    lambda devs: loop.call_soon_threadsafe(self._on_device_page, devs),
+                    lambda *p: loop.call_soon_threadsafe(self._on_progress, *p))
+                await self._drain_devices()
+            else:
+                shape = await run_blocking(self.service.load)
+            self.model.apply(shape)  # the final, consistent state (no reset)
+            self.load_seconds = time.perf_counter() - started
+            if first:
+                self._expand_initial()
+                self._select_first_device()
+            counts = self._counts()
+            if not quiet:
+                self.statusBar().showMessage(
+                    self.tr("Loaded %s in %.1f s") % (counts, self.load_seconds), MESSAGE_MS)
+        except ApiError as exc:
+            self.statusBar().showMessage(self.tr("Refresh failed: %s") % exc.user_message,
+                                         MESSAGE_MS)
+        finally:
+            self._loading = False
+            self.progress.setVisible(False)
+            self._update_actions()
+            self._on_selection()
+            self._mark_ready_if_idle()
+
+    def _on_structure(self, shape: Any) -> None:
+        if self.model.root.children:
+            self.model.apply(shape)
+        else:
+            self.model.reset_to(shape)
+            self._expand_initial()
+
+    def _on_device_page(self, devices: list[Device]) -> None:
+        self._pending_devices.extend(devices)
+
+    def _on_progress(self, name: str, done: int, total: int | None, items: int) -> None:
+        if name != "devices":
+            return
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        self.progress.setFormat(self.tr("Devices: %d") % items)
+        self.statusBar().showMessage(self.tr("Loading devices… %d so far") % items)
+
+    async def _drain_devices(self) -> None:
+        """Insert device pages in small slices so the event loop keeps breathing."""
+        while self._pending_devices:
+            batch, self._pending_devices = self._pending_devices[:200], self._pending_devices[200:]
+            self.model.add_devices(batch)
+            await asyncio.sleep(0)
+
+    def _expand_initial(self) -> None:
+        small = len(self.model.nodes) <= SMALL_TREE_NODES
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if self.proxy.data(index, Role.KIND) in (PRODUCT, "owner"):
+                self.view.expand(index)
+                if small:  # small accounts open fully: every device at a glance
+                    for child in range(self.proxy.rowCount(index)):
+                        self.view.expand(self.proxy.index(child, 0, index))
+        for col in range(1, len(Column)):
+            self.view.resizeColumnToContents(col)
+        self.view.setColumnWidth(0, max(self.view.columnWidth(0), 260))
+
+    def _select_first_device(self) -> None:
+        if self.view.selectionModel().hasSelection():
+            return
+        for node in self.model.root.walk():
+            if node.kind == DEVICE:
+                index = self.proxy.mapFromSource(self.model.index_of(node.key))
+                if index.isValid():
+                    self.view.setCurrentIndex(index)
+                    self.view.scrollTo(index)
+                return
+
+    def _counts(self) -> str:
+        snap = self.service.snapshot if self.service else None
+        if snap is None:
+            return ""
+        return self.tr("%d products, %d device groups, %d devices") % (
+            len(snap.products), len(snap.device_groups), len(snap.devices))
+
+    def _mark_ready_if_idle(self) -> None:
+        if self.ready is not None and not self._loading:
+            self.ready.set()
+
+    # -- selection, details, filter ------------------------------------------------------------
+    def selected_nodes(self) -> list[TreeNode]:
+        nodes: list[TreeNode] = []
+        for index in self.view.selectionModel().selectedRows(0):
+            node = self.model.node(self.proxy.mapToSource(index))
+            if node is not self.model.root:
+                nodes.append(node)
+        return nodes
+
+    def selected_device_ids(self) -> list[str]:
+        return [n.id for n in self.selected_nodes() if n.kind == DEVICE]
+
+    def _on_selection(self, *_: Any) -> None:
+        nodes = self.selected_nodes()
+        node = nodes[0] if len(nodes) == 1 else None
+        extra = None
+        if node is not None and node.kind in (PRODUCT, GROUP, UNASSIGNED):
+            total, online = self.model.stats(node)
+            extra = {"devices": str(total), "online devices": str(online)}
+        self.details.show_node(node, extra)
+        self._update_actions()
+
+    def _on_model_data_changed(self, top_left: QModelIndex, *_: Any) -> None:
+        nodes = self.selected_nodes()
+        if len(nodes) == 1 and self.model.node(top_left) is nodes[0]:
+            self._on_selection()
+
+    def _apply_filter(self) -> None:
+        text = self.filter.text()
+        self.proxy.set_text(text)
+        if text.strip():
+            self.view.expandAll()
+
+    def _focus_filter(self) -> None:
+        self.filter.setFocus()
+        self.filter.selectAll()
+
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.filter.text():
+            self.filter.clear()
+            return
+        super().keyPressEvent(event)
+
+    def copy_selected(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        ids = [n.id for n in self.selected_nodes() if n.id]
+        if ids:
+            QApplication.clipboard().setText("\n".join(ids))
+            self.statusBar().showMessage(self.tr("Copied %d id(s)") % len(ids), MESSAGE_MS)
+
+    def _update_actions(self) -> None:
+        signed_in = self.service is not None
+        nodes = self.selected_nodes()
+        devices = [n for n in nodes if n.kind == DEVICE]
+        self.act_sign_in.setEnabled(not signed_in)
+        self.act_sign_out.setEnabled(signed_in)
+        self.act_refresh.setEnabled(signed_in and not self._loading)
+        self.act_move.setEnabled(signed_in and bool(devices))
+        self.act_unassign.setEnabled(signed_in and any(
+            isinstance(n.payload, Device) and n.payload.devicegroup_id for n in devices))
+        restartable = [n for n in nodes if n.kind == GROUP or (
+            n.kind == DEVICE and isinstance(n.payload, Device) and n.payload.devicegroup_id)]
+        self.act_restart.setEnabled(signed_in and bool(restartable))
+        self.act_cond_restart.setEnabled(signed_in and bool(restartable))
+        self.act_undo.setEnabled(signed_in and self.last_move is not None)
+
+    def _context_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        for act in (self.act_move, self.act_unassign, None, self.act_restart,
+                    self.act_cond_restart, None, self.act_copy, None, self.act_refresh):
+            menu.addSeparator() if act is None else menu.addAction(act)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    # -- moves -------------------------------------------------------------------------------------
+    def _on_assign_requested(self, device_ids: list[str], target_group_id: str) -> None:
+        self.tasks.spawn(self.move_devices(device_ids, target_group_id or None))
+
+    async def move_selected(self) -> None:
+        ids = self.selected_device_ids()
+        if not ids or self.service is None:
+            return
+        service = self.service
+        products = {p.id: p for p in service.snapshot.products}
+        dialog = MoveDialog(service.snapshot.device_groups, products,
+                            lambda gid: service.verdicts(ids, gid), len(ids), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        if not await dialogs.ask(dialog):
+            return
+        chosen = dialog.chosen()
+        dialog.deleteLater()
+        if chosen is not None:
+            await self.move_devices(ids, chosen or None)
+
+    async def move_devices(self, device_ids: list[str], target_group_id: str | None,
+                           record_undo: bool = True) -> MoveOutcome | None:
+        """Check the rules, mark rows pending, ask the server, then commit or roll back."""
+        if self.service is None or not device_ids:
+            return None
+        service = self.service
+        verdicts = service.verdicts(device_ids, target_group_id)
+        allowed = [d for d, v in verdicts.items() if v.allowed]
+        refused = {d: v.reason for d, v in verdicts.items() if not v.allowed and not v.no_op}
+        if not allowed:
+            if refused:
+                self._report_refusals(refused, target_group_id)
+            return None
+        unbond_key = None
+        if any(verdicts[d].needs_unbond_key for d in allowed):
+            unbond_key = await self._ask_unbond_key()
+            if unbond_key is None:
+                self.statusBar().showMessage(self.tr("Move cancelled"), MESSAGE_MS)
+                return None
+        pending_keys = [(DEVICE, d) for d in allowed]
+        self.model.set_pending(pending_keys, "moving")
+        self.statusBar().showMessage(self.tr("Moving %d device(s)…") % len(allowed))
+        try:
+            outcome = await run_blocking(service.move_devices, allowed, target_group_id,
+                                         unbond_key)
+        except ApiError as exc:
+            self.model.set_pending(pending_keys, None)  # rolled back: nothing moved
+            await self._error_box(self.tr("Move failed"),
+                                  self.tr("Nothing was moved.\n\n%s") % exc.user_message)
+            return None
+        finally:
+            self.model.set_pending(pending_keys, None)
+        outcome.refused.update(refused)
+        self.model.apply(service.shape())
+        target_name = self._group_name(target_group_id)
+        if outcome.applied and record_undo:
+            self.last_move = LastMove(dict(outcome.previous_groups), target_group_id)
+        self._update_actions()
+        if outcome.refused:
+            self._report_refusals(outcome.refused, target_group_id, len(outcome.applied))
+        else:
+            self.statusBar().showMessage(
+                self.tr("Moved %d device(s) to %s. Ctrl+Z undoes it.") % (
+                    len(outcome.applied), target_name), MESSAGE_MS)
+        return outcome
+
+    async def undo_move(self) -> None:
+        move, self.last_move = self.last_move, None
+        self._update_actions()
+        if move is None:
+            return
+        by_group: dict[str | None, list[str]] = {}
+        for device_id, group_id in move.previous_groups.items():
+            by_group.setdefault(group_id, []).append(device_id)
+        for group_id, ids in by_group.items():
+            await self.move_devices(ids, group_id, record_undo=False)
+
+    async def _ask_unbond_key(self) -> str | None:
+        if dialogs.HEADLESS_ANSWERS is not None:
+            value = dialogs.HEADLESS_ANSWERS.get("unbond_key")
+            return value if isinstance(value, str) else None
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(self.tr("Unbond key required"))
+        dialog.setLabelText(self.tr("Removing devices from a production device group needs the "
+                                    "account's unbond key:"))
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        if not await dialogs.ask(dialog):
+            return None
+        return dialog.textValue().strip() or None
+
+    def _group_name(self, group_id: str | None) -> str:
+        if group_id is None:
+            return self.tr("Unassigned devices")
+        group = self.service.group(group_id) if self.service else None
+        return group.name if group else group_id
+
+    def _report_refusals(self, refused: dict[str, str], target_group_id: str | None,
+                         applied: int = 0) -> None:
+        lines = []
+        for device_id, reason in refused.items():
+            node = self.model.nodes.get((DEVICE, device_id))
+            name = node.payload.display_name if node and isinstance(node.payload, Device) \
+                else device_id
+            lines.append(f"{name}: {reason}")
+        summary = self.tr("%d moved to %s, %d refused.") % (
+            applied, self._group_name(target_group_id), len(refused))
+        self.statusBar().showMessage(f"{summary} {lines[0]}", MESSAGE_MS)
+        self.last_refusals = lines
+        if len(lines) > 1 or applied:
+            self.tasks.spawn(self._error_box(self.tr("Some devices were not moved"),
+                                             summary + "\n\n" + "\n".join(lines)))
+
+    async def _error_box(self, title: str, text: str) -> None:
+        if dialogs.HEADLESS_ANSWERS is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        await dialogs.ask(box)
+
+    # -- restarts ------------------------------------------------------------------------------
+    async def restart_selected(self, conditional: bool) -> None:
+        if self.service is None:
+            return
+        client = self.service.client
+        targets = [n for n in self.selected_nodes() if n.kind == GROUP or (
+            n.kind == DEVICE and isinstance(n.payload, Device) and n.payload.devicegroup_id)]
+        if not targets:
+            return
+        word = self.tr("Conditional restart") if conditional else self.tr("Restart")
+        names = ", ".join(self.model.data(self.model.index_of(n.key), 0) for n in targets[:5])
+        more = "" if len(targets) <= 5 else self.tr(" and %d more") % (len(targets) - 5)
+        if not await dialogs.confirm(self, word, self.tr("%s %s%s?") % (word, names, more), word):
+            return
+        results: dict[str, str] = {}
+        for node in targets:
+            try:
+                if node.kind == GROUP:
+                    await run_blocking(client.restart_device_group, node.id, conditional)
+                else:
+                    await run_blocking(client.restart_device, node.id, conditional)
+                results[node.id] = "ok"
+            except ApiError as exc:
+                results[node.id] = exc.user_message
+        failed = {k: v for k, v in results.items() if v != "ok"}
+        self.last_restart_results = results
+        if failed:
+            await self._error_box(word, "\n".join(f"{k}: {v}" for k, v in failed.items()))
+        self.statusBar().showMessage(self.tr("%s: %d done, %d failed") % (
+            word, len(results) - len(failed), len(failed)), MESSAGE_MS)
+
+    # -- window state -----------------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value(keys.GEOMETRY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = self.settings.value(keys.SPLITTER)
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def closeEvent(self, event: Any) -> None:
+        self.settings.setValue(keys.GEOMETRY, self.saveGeometry())
+        self.settings.setValue(keys.SPLITTER, self.splitter.saveState())
+        self._status_timer.stop()
+        self.tasks.cancel_all()
+        super().closeEvent(event)
+
+    def _about(self) -> None:
+        from .. import __version__
+
+        text = self.tr("impdesk %s\nA desktop manager for Electric Imp impCentral "
+                       "accounts.") % __version__
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("About impdesk"), text,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
+
+
+def _has_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        try:
+            return asyncio.get_event_loop() is not None
+        except RuntimeError:
+            return False
+
+
+def _empty_shape() -> Any:
+    from ..core.tree import ROOT_KEY, TreeShape
+
+    shape = TreeShape()
+    shape.parents[UNASSIGNED_KEY] = ROOT_KEY
+    shape.payloads[UNASSIGNED_KEY] = None
+    return shape

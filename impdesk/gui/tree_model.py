@@ -26,6 +26,7 @@ from ..core.tree import (
     ROOT,
     ROOT_KEY,
     UNASSIGNED,
+    UNASSIGNED_KEY,
     Key,
     TreeNode,
     TreeShape,
@@ -303,6 +304,27 @@ class AccountTreeModel(QAbstractItemModel):
             touched.add(key)
         if todo.added or todo.moved or todo.removed or todo.changed:
             self._refresh_counts(touched)
+
+    def add_devices(self, devices: list[Any]) -> None:
+        """Insert a page of devices under their groups (one insert per parent); known ones
+        and devices of unknown groups are left to the final `apply()`."""
+        by_parent: dict[Key, list[Any]] = {}
+        for device in devices:
+            if (DEVICE, device.id) in self.nodes:
+                continue
+            gid = device.devicegroup_id
+            parent = (GROUP, gid) if gid else UNASSIGNED_KEY
+            if parent in self.nodes:
+                by_parent.setdefault(parent, []).append(device)
+        for parent_key, items in by_parent.items():
+            parent = self.nodes[parent_key]
+            first = len(parent.children)
+            self.beginInsertRows(self.index_of(parent_key), first, first + len(items) - 1)
+            for device in items:
+                self._attach(TreeNode(DEVICE, device.id, device), parent_key)
+            self.endInsertRows()
+        if by_parent:
+            self._refresh_counts(set(by_parent))
 
     def set_payload(self, key: Key, payload: Any) -> None:
         node = self.nodes.get(key)
