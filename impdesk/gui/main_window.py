@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QInputDialog,
@@ -42,6 +42,9 @@ from .tree_view import AccountTreeView
 
 __all__ = ["ConnectionInfo", "DemoAccount", "MainWindow", "app_icon"]
 
+# Feature modules with `install(window)`, added as they land (logs, deployments, management).
+FEATURES: list[Any] = []
+
 log = logging.getLogger(__name__)
 STATUS_REFRESH_MS = 60_000
 FILTER_DEBOUNCE_MS = 200
@@ -60,8 +63,17 @@ class LastMove:
 class MainWindow(QMainWindow):
     """The top-level window.
 
-    Signals: none; state is observable through `model`, `service` and the status bar.
+    Feature modules plug in through `install(window)` (see FEATURES): they add actions to
+    `window.menus[...]`, `window.toolbar` and `window.context_actions`, and follow
+    `service_changed` / `tree_reloaded`.
+
+    Signals:
+        service_changed(object): an AccountService after sign-in, None after sign-out
+        tree_reloaded(): a load or refresh finished and the model holds the new state
     """
+
+    service_changed = Signal(object)
+    tree_reloaded = Signal()
 
     def __init__(self, info: ConnectionInfo, parent: QWidget | None = None,
                  settings: QSettings | None = None) -> None:
@@ -118,8 +130,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.connection)
 
+        self.context_actions: list[QAction | None] = []
         self._make_actions()
         self._make_menus_and_toolbar()
+        for feature in FEATURES:
+            feature.install(self)
         self.model.assign_requested.connect(self._on_assign_requested)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -181,29 +196,31 @@ class MainWindow(QMainWindow):
 
     def _make_menus_and_toolbar(self) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu(self.tr("&File"))
+        self.menus: dict[str, QMenu] = {}
+        file_menu = self.menus["file"] = menu.addMenu(self.tr("&File"))
         for act in (self.act_sign_in, self.act_sign_out, None, self.act_quit):
             file_menu.addSeparator() if act is None else file_menu.addAction(act)
-        edit = menu.addMenu(self.tr("&Edit"))
+        edit = self.menus["edit"] = menu.addMenu(self.tr("&Edit"))
         for act in (self.act_undo, None, self.act_copy, self.act_find):
             edit.addSeparator() if act is None else edit.addAction(act)
-        view = menu.addMenu(self.tr("&View"))
+        view = self.menus["view"] = menu.addMenu(self.tr("&View"))
         for act in (self.act_refresh, None, self.act_expand, self.act_collapse):
             view.addSeparator() if act is None else view.addAction(act)
-        devices = menu.addMenu(self.tr("&Devices"))
+        devices = self.menus["devices"] = menu.addMenu(self.tr("&Devices"))
         for act in (self.act_move, self.act_unassign, None, self.act_restart,
                     self.act_cond_restart):
             devices.addSeparator() if act is None else devices.addAction(act)
-        help_menu = menu.addMenu(self.tr("&Help"))
+        self.menus["groups"] = menu.addMenu(self.tr("&Groups"))
+        help_menu = self.menus["help"] = menu.addMenu(self.tr("&Help"))
         help_menu.addAction(self.act_about)
 
-        bar = QToolBar(self.tr("Main"), self)
+        bar = self.toolbar = QToolBar(self.tr("Main"), self)
         bar.setObjectName("mainToolbar")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for act in (self.act_refresh, self.act_move, self.act_restart, self.act_undo):
             bar.addAction(act)
-        bar.addSeparator()
+        self.toolbar_separator = bar.addSeparator()
         bar.addWidget(self.filter)
         spacer = QWidget(self)
         spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
@@ -294,6 +311,7 @@ class MainWindow(QMainWindow):
 
     async def _signed_in(self, client: Client, who: str) -> None:
         self.service = AccountService(client)
+        self.service_changed.emit(self.service)
         self.setWindowTitle(self._title(who))
         self.connection.setText(self.tr("Signed in as %s") % who)
         self._update_actions()
@@ -302,6 +320,7 @@ class MainWindow(QMainWindow):
 
     async def sign_out(self) -> None:
         service, self.service = self.service, None
+        self.service_changed.emit(None)
         self._status_timer.stop()
         if service is not None:
             try:
@@ -341,6 +360,7 @@ class MainWindow(QMainWindow):
             else:
                 shape = await run_blocking(self.service.load)
             self.model.apply(shape)  # the final, consistent state (no reset)
+            self.tree_reloaded.emit()
             self.load_seconds = time.perf_counter() - started
             if first:
                 self._expand_initial()
@@ -490,8 +510,12 @@ class MainWindow(QMainWindow):
     def _context_menu(self, pos: Any) -> None:
         menu = QMenu(self)
         for act in (self.act_move, self.act_unassign, None, self.act_restart,
-                    self.act_cond_restart, None, self.act_copy, None, self.act_refresh):
-            menu.addSeparator() if act is None else menu.addAction(act)
+                    self.act_cond_restart, None, *self.context_actions, None, self.act_copy,
+                    None, self.act_refresh):
+            if act is None:
+                menu.addSeparator()
+            elif act.isVisible():
+                menu.addAction(act)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     # -- moves -------------------------------------------------------------------------------------
