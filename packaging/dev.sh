@@ -116,6 +116,18 @@ cmd_demo() {
     exec "$VENV/bin/impdesk" --demo "$@"
 }
 
+# The official JS client check (tests/emulator/test_jsclient.py) runs when Node.js is there;
+# it is optional: without node or the npm registry the test skips with its reason.
+ensure_jsclient() {
+    local dir="$ROOT/tests/jsclient"
+    if [[ -d "$dir/node_modules/imp-central-api" ]] || ! command -v npm >/dev/null 2>&1; then
+        return 0
+    fi
+    say "npm ci (tests/jsclient, optional)"
+    (cd "$dir" && timeout 300 npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
+        say "npm ci failed; the JS client check will be skipped"
+}
+
 cmd_test() {
     local start=$SECONDS rc=0 lint_rc=0 smoke
     setup
@@ -128,6 +140,7 @@ $smoke"
     fi
     "$PY" -m impdesk --version | paste -sd ' ' - | sed 's/^/dev.sh: /' >&2
     cd "$ROOT"
+    ensure_jsclient
     say "ruff check ."
     "$VENV/bin/ruff" check . || lint_rc=$?  # report, but still run the tests
     say "pytest -n 2 $*"

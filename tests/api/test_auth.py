@@ -26,10 +26,10 @@ def test_login_and_me(client, emu):
     me = client.me()
     assert me.username == "demo" and client.signed_in
     assert client.token_store.load()  # the refresh token was kept
-    auth = [r for r in requests_log(emu) if r["path"] == "/v5/auth"][0]
+    auth = next(r for r in requests_log(emu) if r["path"] == "/v5/auth")
     assert auth["headers"]["Content-Type"] == "application/json"
     assert "Authorization" not in auth["headers"]
-    get = [r for r in requests_log(emu) if r["path"] == "/v5/accounts/me"][0]
+    get = next(r for r in requests_log(emu) if r["path"] == "/v5/accounts/me")
     assert get["headers"]["Authorization"].startswith("Bearer ")
     assert get["headers"]["User-Agent"].startswith("impdesk/")
 

@@ -3,6 +3,7 @@ stop() (§3.6)."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -60,7 +61,7 @@ def watchers(client):
     made: list[Watcher] = []
 
     def make(**kw) -> Watcher:
-        w = Watcher(client, rng=__import__("random").Random(0), **kw)
+        w = Watcher(client, rng=random.Random(0), **kw)
         made.append(w)
         return w
 
@@ -136,8 +137,8 @@ def test_abort_and_resume_every_line_exactly_once(client, emu, watchers, after_e
     assert w.msgs() == expected
     gets = stream_gets()
     assert len(gets) == 2 and gets[0]["path"] == gets[1]["path"]  # the same stream, resumed
-    assert [r for r in requests_log(emu) if r["method"] == "POST"
-            and r["path"] == "/v5/logstream"].__len__() == 1
+    assert len([r for r in requests_log(emu) if r["method"] == "POST"
+                and r["path"] == "/v5/logstream"]) == 1
     assert w.opened() == 2
     # after the reconnect the gap was backfilled from history (§3.6.7)
     assert any(r["path"] == f"/v5/devices/{dev}/logs" for r in requests_log(emu))
@@ -161,8 +162,8 @@ def test_close_means_a_new_stream(client, emu, watchers):
     assert len(creates) == 2
     assert w.reader.devices == [dev]
     second_stream = [r["path"] for r in requests_log(emu) if r["method"] == "PUT"][-1]
-    assert second_stream.split("/")[3] != [r["path"] for r in requests_log(emu)
-                                           if r["method"] == "PUT"][0].split("/")[3]
+    assert second_stream.split("/")[3] != next(r["path"] for r in requests_log(emu)
+                                           if r["method"] == "PUT").split("/")[3]
 
 
 def test_closed_twice_within_a_minute_is_taken_over(client, emu, watchers):
