@@ -7,16 +7,14 @@ import asyncio
 import faulthandler
 import logging
 import os
-import platform
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from impdesk import APP_ID, APP_NAME, __version__
+from impdesk import APP_ID, APP_NAME, __version__, settings
 
 if TYPE_CHECKING:  # only for annotations: the GUI stack is imported after parsing
     from PySide6.QtWidgets import QApplication, QWidget
@@ -104,14 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="save a PNG of the main window once it is up, then exit (works offscreen)",
     )
+    tasks = parser.add_mutually_exclusive_group()
+    tasks.add_argument(
+        "--self-test",
+        action="store_true",
+        help="smoke-test this installation offscreen (embedded emulator, sign-in, tree, icon, "
+        "SSE, keyring, CA bundle); exit 0 on success",
+    )
+    tasks.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add impdesk to the desktop's application menu (a .desktop file and icons under "
+        "$XDG_DATA_HOME, default ~/.local/share), then exit",
+    )
+    tasks.add_argument(
+        "--uninstall-desktop-entry",
+        action="store_true",
+        help="remove what --install-desktop-entry added, then exit",
+    )
     return parser
-
-
-def _dist_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:  # frozen builds may ship no metadata
-        return "unknown"
 
 
 def version_text() -> str:
@@ -120,19 +129,27 @@ def version_text() -> str:
     Raises:
         ImportError: PySide6 (or a system library it needs) is missing.
     """
-    import PySide6
-    from PySide6 import QtCore
+    from impdesk.versions import version_lines
 
-    return "\n".join(
-        [
-            f"{APP_NAME} {__version__}",
-            f"Python {platform.python_version()} ({platform.python_implementation()})",
-            f"PySide6 {PySide6.__version__}",
-            f"Qt {QtCore.qVersion()}",
-            f"qasync {_dist_version('qasync')}",
-            f"Platform {platform.system()} {platform.machine()}",
-        ]
-    )
+    return "\n".join(version_lines())
+
+
+def configure_application() -> None:
+    """Names Qt needs before the QApplication exists: QSettings' folders, the desktop file.
+
+    Call it before constructing the QApplication; the GUI and --self-test both do.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.setOrganizationName(settings.ORGANIZATION)
+    QApplication.setOrganizationDomain(settings.ORGANIZATION_DOMAIN)
+    QApplication.setApplicationName(settings.APPLICATION)
+    QApplication.setApplicationVersion(__version__)
+    # Wayland app_id and _KDE_NET_WM_DESKTOP_FILE: the shell finds the .desktop file and icon.
+    QApplication.setDesktopFileName(APP_ID)
+    # X11: Qt takes WM_CLASS's instance name from RESOURCE_NAME; shells match it against the
+    # .desktop file's StartupWMClass=APP_ID (the class stays the application name).
+    os.environ.setdefault("RESOURCE_NAME", APP_ID)
 
 
 class EmbeddedEmulator:
@@ -251,9 +268,7 @@ def _run_gui(args: argparse.Namespace) -> int:
                 f"  sign in as demo / {DEMO_ACCOUNTS[0][2]}  (more accounts in the README)",
                 flush=True,
             )
-        QApplication.setApplicationName(APP_NAME)
-        QApplication.setApplicationVersion(__version__)
-        QApplication.setDesktopFileName(APP_ID)
+        configure_application()
         app = QApplication(sys.argv[:1])
         app.setWindowIcon(app_icon())
         if emulator is not None:
@@ -280,6 +295,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{APP_NAME} {__version__}\nPySide6 cannot be imported: {exc}", file=sys.stderr)
             return 1
         return 0
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from impdesk import desktop  # no Qt: works over ssh and in scripts
+
+        return desktop.main("install" if args.install_desktop_entry else "uninstall")
+    if args.self_test:
+        from impdesk.selftest import run_self_test
+
+        return run_self_test()
     if args.screenshot is not None and not args.screenshot.parent.is_dir():
         print(
             f"{APP_NAME}: no such directory for --screenshot: {args.screenshot.parent}",

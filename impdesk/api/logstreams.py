@@ -114,6 +114,7 @@ class LogStreamReader:
         self._closed_at: deque[float] = deque(maxlen=2)
         self.state = STOPPED
         self.delivered = 0
+        self._opened_once = False  # a later connection is a resumption: backfill the gap
 
     # -- public --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -169,6 +170,17 @@ class LogStreamReader:
             self._safe(lambda: self.client.unsubscribe_device(stream[0], device_id))
         self._announce()
 
+    def note_seen(self, device_id: str, entries: list[LogEntry]) -> None:
+        """Entries a view showed from history: a later backfill starts after them, skips them.
+
+        Without this a device that logged nothing live before a drop has no gap start.
+        """
+        newest = max((e.ts for e in entries), default="")
+        if newest >= self._last_ts.get(device_id, ""):
+            self._last_ts[device_id] = newest
+        for entry in entries:
+            self._seen[entry.key] = None
+
     # -- the reader thread ----------------------------------------------------------------------
     def _run(self) -> None:
         backoff = BACKOFF_MIN_S
@@ -179,7 +191,7 @@ class LogStreamReader:
                     self._set_state(CONNECTING if first else RECONNECTING, "")
                     self._stream = self.client.create_log_stream()
                     self._subscribed.clear()
-                outcome = self._read(self._stream, resumed=not first)
+                outcome = self._read(self._stream, resumed=self._opened_once)
                 first = False
                 if outcome == "ok":
                     backoff = BACKOFF_MIN_S
@@ -248,6 +260,7 @@ class LogStreamReader:
             state, device_id = value
             if state == "opened":
                 self._set_state(OPEN, "")
+                self._opened_once = True
                 self._sync_subscriptions(stream_id)
                 if resumed and self.backfill:
                     self._backfill()

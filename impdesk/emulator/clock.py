@@ -24,8 +24,12 @@ class Clock:
             self.changed.notify_all()
 
     def now(self) -> float:
-        """Current emulator time as Unix seconds."""
-        return self._emu0 + (time.time() - self._real0) * self.speed
+        """Current emulator time as Unix seconds, in whole milliseconds.
+
+        Timestamps are written with three fractional digits (§1.7); keeping the clock at that
+        resolution makes "created_at, then id" orderings agree with what clients see.
+        """
+        return round(self._emu0 + (time.time() - self._real0) * self.speed, 3)
 
     def advance(self, seconds: float = 0.0, speed: float | None = None) -> None:
         """Move forward by `seconds` and/or change the speed, keeping time continuous."""

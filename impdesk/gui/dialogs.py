@@ -7,6 +7,8 @@ import asyncio
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
 
+from . import theme
+
 HEADLESS_ANSWERS: dict[str, bool] | None = None  # tests set answers instead of showing boxes
 
 
@@ -33,7 +35,7 @@ def error_label() -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setStyleSheet("color: #c0392b;")
+    theme.apply_error_colour(label)  # a red that also reads on a dark palette
     label.setVisible(False)
     return label
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QPixmap
 
-from impdesk.resources import ICON_SVG, read_asset
+from impdesk.resources import HICOLOR_SIZES_PX, ICON_SVG, hicolor_png, read_asset
 
-ICON_SIZES_PX = (16, 24, 32, 48, 64, 128, 256)
 HEADER_ICON_PX = 48
 DEMO_BADGE_STYLE = (
     "QLabel#demoBadge { background: #d9480f; color: white; font-weight: bold;"
@@ -38,21 +37,24 @@ class ConnectionInfo:
 
 
 def app_icon() -> QIcon:
-    """The application icon, rendered from the bundled SVG at the usual sizes."""
-    data = read_asset(ICON_SVG)
+    """The application icon: the hicolor PNGs (hinted small sizes), so any DPI finds a crisp one."""
     icon = QIcon()
-    for size in ICON_SIZES_PX:
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        if pixmap.loadFromData(data, "SVG"):
-            icon.addPixmap(
-                pixmap.scaled(
-                    size,
-                    size,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
+    for size in HICOLOR_SIZES_PX:
+        pixmap = QPixmap()
+        if pixmap.loadFromData(read_asset(hicolor_png(size)), "PNG"):
+            icon.addPixmap(pixmap)
+    if icon.isNull():  # no PNGs bundled: fall back to the SVG source
+        icon.addPixmap(render_svg_icon(256))
     return icon
 
 
+def render_svg_icon(size: int) -> QPixmap:
+    """The scalable icon rendered at `size` px; a null pixmap if Qt's SVG support is missing."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    if not pixmap.loadFromData(read_asset(ICON_SVG), "SVG"):
+        return QPixmap()
+    if pixmap.width() != size:
+        pixmap = pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+    return pixmap

@@ -30,7 +30,7 @@ from ..api.records import Device
 from ..core.services import AccountService, MoveOutcome
 from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, UNASSIGNED_KEY, TreeNode
 from ..credentials import KeyringTokenStore
-from . import dialogs
+from . import dialogs, manage
 from .details import DetailsPane
 from .identity import DEMO_BADGE_STYLE, ConnectionInfo, DemoAccount, app_icon
 from .move_dialog import MoveDialog
@@ -43,7 +43,10 @@ from .tree_view import AccountTreeView
 __all__ = ["ConnectionInfo", "DemoAccount", "MainWindow", "app_icon"]
 
 # Feature modules with `install(window)`, added as they land (logs, deployments, management).
-FEATURES: list[Any] = []
+FEATURES: list[Any] = [manage]
+FEATURES.append(__import__(f"{__package__}.deploy", fromlist=["install"]))  # issue 7
+FEATURES.append(__import__(f"{__package__}.logs", fromlist=["install"]))  # issue 6
+FEATURES.append(__import__(f"{__package__}.appinfo", fromlist=["install"]))  # issue 8
 
 log = logging.getLogger(__name__)
 STATUS_REFRESH_MS = 60_000
@@ -414,6 +417,8 @@ class MainWindow(QMainWindow):
                 if small:  # small accounts open fully: every device at a glance
                     for child in range(self.proxy.rowCount(index)):
                         self.view.expand(self.proxy.index(child, 0, index))
+        if self._header_restored:  # the user's column widths win over fitting the contents
+            return
         for col in range(1, len(Column)):
             self.view.resizeColumnToContents(col)
         self.view.setColumnWidth(0, max(self.view.columnWidth(0), 260))
@@ -565,6 +570,9 @@ class MainWindow(QMainWindow):
                                          unbond_key)
         except ApiError as exc:
             self.model.set_pending(pending_keys, None)  # rolled back: nothing moved
+            self._journal_move(target_group_id, {d: str(exc) for d in allowed})
+            self.statusBar().showMessage(self.tr("Move failed, nothing was moved: %s")
+                                         % exc.user_message, MESSAGE_MS)
             await self._error_box(self.tr("Move failed"),
                                   self.tr("Nothing was moved.\n\n%s") % exc.user_message)
             return None
@@ -572,6 +580,8 @@ class MainWindow(QMainWindow):
             self.model.set_pending(pending_keys, None)
         outcome.refused.update(refused)
         self.model.apply(service.shape())
+        self._journal_move(target_group_id, {**{d: "ok" for d in outcome.applied},
+                                             **outcome.refused})
         target_name = self._group_name(target_group_id)
         if outcome.applied and record_undo:
             self.last_move = LastMove(dict(outcome.previous_groups), target_group_id)
@@ -583,6 +593,16 @@ class MainWindow(QMainWindow):
                 self.tr("Moved %d device(s) to %s. Ctrl+Z undoes it.") % (
                     len(outcome.applied), target_name), MESSAGE_MS)
         return outcome
+
+    def _journal_move(self, target_group_id: str | None, results: dict[str, str]) -> None:
+        journal = getattr(self, "journal", None)
+        if journal is None:
+            return
+        action = (self.tr("Move to %s") % self._group_name(target_group_id) if target_group_id
+                  else self.tr("Unassign"))
+        for device_id, result in results.items():
+            device = self.service.device(device_id) if self.service else None
+            journal.record(action, device.display_name if device else device_id, result)
 
     async def undo_move(self) -> None:
         move, self.last_move = self.last_move, None
@@ -661,10 +681,18 @@ class MainWindow(QMainWindow):
                     await run_blocking(client.restart_device, node.id, conditional)
                 results[node.id] = "ok"
             except ApiError as exc:
-                results[node.id] = exc.user_message
+                results[node.id] = str(exc)  # status, code, title: detail (verbatim)
         failed = {k: v for k, v in results.items() if v != "ok"}
         self.last_restart_results = results
-        if failed:
+        rows = [(self.model.data(self.model.index_of(n.key), 0), n.kind, results[n.id])
+                for n in targets]
+        journal = getattr(self, "journal", None)
+        for name, _kind, result in rows if journal is not None else ():
+            journal.record(word, name, result)
+        show = getattr(self, "show_restart_results", None)
+        if show is not None:
+            await show(word, rows)
+        elif failed:
             await self._error_box(word, "\n".join(f"{k}: {v}" for k, v in failed.items()))
         self.statusBar().showMessage(self.tr("%s: %d done, %d failed") % (
             word, len(results) - len(failed), len(failed)), MESSAGE_MS)
@@ -677,23 +705,25 @@ class MainWindow(QMainWindow):
         splitter = self.settings.value(keys.SPLITTER)
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        state = self.settings.value(keys.WINDOW_STATE)  # docks and toolbars of the features
+        if state is not None:
+            self.restoreState(state)
+        header = self.settings.value(keys.TREE_HEADER)  # column widths, order, sort
+        self._header_restored = header is not None and self.view.header().restoreState(header)
 
     def closeEvent(self, event: Any) -> None:
         self.settings.setValue(keys.GEOMETRY, self.saveGeometry())
+        self.settings.setValue(keys.WINDOW_STATE, self.saveState())
+        self.settings.setValue(keys.TREE_HEADER, self.view.header().saveState())
         self.settings.setValue(keys.SPLITTER, self.splitter.saveState())
         self._status_timer.stop()
         self.tasks.cancel_all()
         super().closeEvent(event)
 
     def _about(self) -> None:
-        from .. import __version__
+        from .appinfo import AboutDialog
 
-        text = self.tr("impdesk %s\nA desktop manager for Electric Imp impCentral "
-                       "accounts.") % __version__
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("About impdesk"), text,
-                          QMessageBox.StandardButton.Ok, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.open()
+        AboutDialog(self).open()
 
 
 def _has_loop() -> bool:

@@ -92,14 +92,15 @@ class MoveDialog(QDialog):
                 first = item
         if first is not None:
             self.list.setCurrentItem(first)
+        else:  # nothing usable is shown: the hidden current item must not stay chosen
+            self.list.setCurrentRow(-1)
 
     def _sync(self) -> None:
-        item = self.list.currentItem()
-        self.ok.setEnabled(item is not None and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled))
+        self.ok.setEnabled(self.chosen() is not None)
 
     def chosen(self) -> str | None:
         """The chosen group id, "" for Unassigned, None when nothing usable was chosen."""
         item = self.list.currentItem()
-        if item is None or not item.flags() & Qt.ItemFlag.ItemIsEnabled:
+        if item is None or item.isHidden() or not item.flags() & Qt.ItemFlag.ItemIsEnabled:
             return None
         return item.data(Qt.ItemDataRole.UserRole)

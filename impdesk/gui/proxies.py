@@ -25,8 +25,9 @@ class TreeFilterProxy(QSortFilterProxyModel):
 
     def set_text(self, text: str) -> None:
         """Filter by a plain substring (no regular expression surprises)."""
+        self.beginFilterChange()  # invalidateFilter() is deprecated since Qt 6.10
         self._needle = text.strip().casefold()
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int,
                          source_parent: QModelIndex | QPersistentModelIndex) -> bool:
@@ -39,6 +40,10 @@ class TreeFilterProxy(QSortFilterProxyModel):
     def lessThan(self, left: QModelIndex | QPersistentModelIndex,
                  right: QModelIndex | QPersistentModelIndex) -> bool:
         a, b = left.data(Role.SORT), right.data(Role.SORT)
+        if isinstance(a, tuple) and isinstance(b, tuple) and a and b and a[0] != b[0]:
+            # The container rank (products, then owners, then Unassigned) ignores the order.
+            ascending = self.sortOrder() == Qt.SortOrder.AscendingOrder
+            return (a[0] < b[0]) if ascending else (a[0] > b[0])
         try:
             return a < b
         except TypeError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 
 import pytest
@@ -26,11 +27,24 @@ class FakeClock:
 
 
 def requests_log(emu: EmuClient, since: int = 0) -> list[dict]:
-    """The emulator's /v5 request log (§8.9)."""
-    return emu.control("GET", f"/requests?since={since}")["requests"]
+    """The emulator's /v5 request log (§8.9), once it has settled.
+
+    The emulator records a request just *after* writing its answer, so a read right after a
+    call may miss that call: read until two reads 20 ms apart agree.
+    """
+    entries = emu.control("GET", f"/requests?since={since}")["requests"]
+    for _ in range(50):
+        time.sleep(0.02)
+        again = emu.control("GET", f"/requests?since={since}")["requests"]
+        if len(again) == len(entries):
+            return again
+        entries = again
+    return entries
 
 
 def clear_log(emu: EmuClient) -> None:
+    """Empty the request log once the calls made so far are in it (see requests_log)."""
+    requests_log(emu)
     emu.control("DELETE", "/requests")
 
 

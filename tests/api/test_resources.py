@@ -375,3 +375,19 @@ def test_unassign_from_production_needs_unbond_key(client, emu):
     assert moved.failed[blessed.id].code == "CX111"
     assert client.assign_devices(prod2.id, [blessed.id]).failed[blessed.id].code == "CX110"
     expect(Conflict, "CX109", client.delete_device, blessed.id)
+
+
+# -- log streams, low level (§3.6.2-5) ---------------------------------------------------------
+def test_log_stream_calls(client, emu):
+    stream_id, url = client.create_log_stream()
+    assert url == f"{client.base_url}/logstream/{stream_id}"
+    dev = devices_by_name(client)["Alpha 1"]
+    client.subscribe_device(stream_id, dev.mac_address)  # any identifier form
+    client.subscribe_device(stream_id, dev.id)  # again: fine
+    client.unsubscribe_device(stream_id, dev.id)
+    client.unsubscribe_device(stream_id, dev.id)  # not subscribed: still fine
+    expect(NotFound, "NF100", client.subscribe_device, stream_id, MISSING_DEVICE)
+    expect(NotFound, "NF100", client.subscribe_device, MISSING_UUID, dev.id)
+    again, _ = client.create_log_stream()  # the account's only slot: the old one is gone
+    expect(NotFound, "NF100", client.subscribe_device, stream_id, dev.id)
+    client.subscribe_device(again, dev.id)

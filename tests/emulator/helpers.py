@@ -94,13 +94,87 @@ CATALOGUE: dict[str, tuple[int, str]] = {
 }
 
 
-# -- assertions --------------------------------------------------------------
+# §4.4: the fixed detail texts (codes whose detail has no per-case placeholder)
+FIXED_DETAILS: dict[str, set[str]] = {
+    "VX100": {"The request body is not valid JSON."},
+    "VX105": {"Names must be 1 to 80 characters long and not blank."},
+    "VX106": {"Descriptions must be at most 255 characters long."},
+    "VX110": {"The provided URL is invalid."},
+    "VX111": {
+        "Tags may contain only letters, digits, '_', '-', '*' and '.', and may total at "
+        "most 500 characters."
+    },
+    "VX112": {
+        "env_vars keys must start with a letter and contain only letters, digits and '_' "
+        "(at most 64); values must be strings or numbers; at most 16 KiB in all."
+    },
+    "NF103": {"The refresh token or login key was not found."},
+    "PX100": {
+        "The identifier or password is incorrect.",
+        "An access token is required.",
+        "The access token is invalid.",
+    },
+    "PX101": {"The access token has expired."},
+    "PX200": {"A one-time password is required to complete the login."},
+    "PX201": {"The one-time password is missing or incorrect."},
+    "PX202": {"The login token is invalid or has expired; log in again."},
+    "PX203": {"The X-Electricimp-Password header is missing or incorrect."},
+    "PX300": {
+        "Production device group types require a commercial account.",
+        "You cannot create products for this account.",
+    },
+    "PX301": {
+        "Removing devices from a production devicegroup requires the account's unbond key "
+        "in the X-Electricimp-Key header."
+    },
+    "CX005": {"The code could not be compiled."},
+    "CX100": {"Products must have unique names."},
+    "CX101": {"Devicegroups must have unique names."},
+    "CX102": {"Cannot delete a product with associated devicegroups."},
+    "CX103": {"Cannot delete a devicegroup with assigned devices."},
+    "CX104": {
+        "Cannot delete a devicegroup that is the production_target or dut_target of "
+        "another devicegroup."
+    },
+    "CX105": {
+        "You cannot delete flagged deployments; set the flagged attribute to false and try again.",
+        "You cannot delete a devicegroup with flagged deployments; set the "
+        "flagged attribute to false and try again.",
+    },
+    "CX106": {
+        "You cannot delete a deployment that is its devicegroup's "
+        "min_supported_deployment or newer."
+    },
+    "CX107": {"Cannot restart a device that is not assigned to a devicegroup."},
+    "CX108": {"Cannot delete a device that is assigned to a devicegroup; unassign it first."},
+    "CX109": {"Production devices cannot be deleted."},
+    "CX110": {
+        "Devices enter (pre-)production and (pre-)DUT devicegroups only through the factory "
+        "process."
+    },
+    "CX111": {
+        "A production device can only move to another devicegroup of the same type in the "
+        "same product; unassign it with the unbond key first."
+    },
+    "CX112": {"imp001 devices cannot be assigned to factory fixture devicegroups."},
+    "CX113": {"The min_supported_deployment cannot be older than the current one."},
+    "CX114": {"The deployment does not belong to this devicegroup."},
+    "XX500": {"An unexpected error occurred."},
+    "XX502": {"The service is temporarily unavailable."},
+    "XX503": {"The service is temporarily unavailable."},
+    "XX504": {"The service did not respond in time."},
+}
+
+
+# -- assertions -----------------------------------------------------------------------------------
 
 
 def assert_error(resp: requests.Response, code: str, *, auth: bool = False) -> dict:
     """Assert `resp` is exactly one catalogue error `code` (§4.1) and return that error object."""
     status, title = CATALOGUE[code]
-    assert resp.status_code == status, f"expected {status} {code}, got {resp.status_code} {resp.text}"
+    assert resp.status_code == status, (
+        f"expected {status} {code}, got {resp.status_code} {resp.text}"
+    )
     ctype = resp.headers.get("Content-Type", "")
     assert ctype.startswith("application/json" if auth else JSONAPI), ctype
     doc = resp.json()
@@ -111,12 +185,14 @@ def assert_error(resp: requests.Response, code: str, *, auth: bool = False) -> d
     assert err["status"] == str(status), doc
     assert err["title"] == title, doc
     assert isinstance(err["detail"], str) and err["detail"], doc
+    if code in FIXED_DETAILS:
+        assert err["detail"] in FIXED_DETAILS[code], doc
     assert "source" not in err
     return err
 
 
 def assert_ok(resp: requests.Response, status: int = 200) -> Any:
-    """Assert a success status with a JSON:API body (or none for 204) and return the decoded data."""
+    """Assert a success status with a JSON:API body (none for 204); return the data."""
     assert resp.status_code == status, f"expected {status}, got {resp.status_code} {resp.text}"
     if status == 204:
         assert resp.content == b""
@@ -154,10 +230,16 @@ class RawResponse:
         return json.loads(self.body)
 
 
-def raw_request(emu: EmuClient, method: str, target: str, body: bytes | None = None,
-                headers: dict | None = None, as_user: str | None = "demo",
-                timeout: float = 10.0) -> RawResponse:
-    """Send a request byte-exactly (no URL normalisation); `target` is path+query from the origin."""
+def raw_request(
+    emu: EmuClient,
+    method: str,
+    target: str,
+    body: bytes | None = None,
+    headers: dict | None = None,
+    as_user: str | None = "demo",
+    timeout: float = 10.0,
+) -> RawResponse:
+    """Send a request byte-exactly (no URL normalisation); `target` is path and query."""
     parts = urlsplit(emu.server.origin)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     hdrs = {"Content-Type": JSONAPI}
@@ -173,7 +255,7 @@ def raw_request(emu: EmuClient, method: str, target: str, body: bytes | None = N
         conn.close()
 
 
-# -- finding seeded things ------------------------------------------------------
+# -- finding seeded things ------------------------------------------------------------------------
 
 
 def by_name(items: list[dict], name: str) -> dict:
@@ -225,7 +307,7 @@ def account_id(emu: EmuClient, username: str) -> str:
     return emu.accounts()[username]["id"]
 
 
-# -- creating things --------------------------------------------------------------
+# -- creating things ------------------------------------------------------------------------------
 
 
 def uniq(prefix: str = "t") -> str:
@@ -284,24 +366,48 @@ def deployment_body(group_res: dict, device_code: str = "", agent_code: str = ""
     }
 
 
-def deploy(emu: EmuClient, group_res: dict, device_code: str = "", agent_code: str = "",
-           as_user: str = "demo", **attrs) -> dict:
+def deploy(
+    emu: EmuClient,
+    group_res: dict,
+    device_code: str = "",
+    agent_code: str = "",
+    as_user: str = "demo",
+    **attrs,
+) -> dict:
     body = deployment_body(group_res, device_code, agent_code, **attrs)
     return assert_ok(emu.post("/deployments", json=body, as_user=as_user), 201)
 
 
-def assign(emu: EmuClient, group_id: str, *device_ids: str, as_user: str = "demo",
-           headers: dict | None = None) -> requests.Response:
+def assign(
+    emu: EmuClient,
+    group_id: str,
+    *device_ids: str,
+    as_user: str = "demo",
+    headers: dict | None = None,
+) -> requests.Response:
     body = {"data": [{"type": "device", "id": d} for d in device_ids]}
-    return emu.post(f"/devicegroups/{group_id}/relationships/devices", json=body,
-                    as_user=as_user, headers=headers)
+    return emu.post(
+        f"/devicegroups/{group_id}/relationships/devices",
+        json=body,
+        as_user=as_user,
+        headers=headers,
+    )
 
 
-def unassign(emu: EmuClient, group_id: str, *device_ids: str, as_user: str = "demo",
-             headers: dict | None = None) -> requests.Response:
+def unassign(
+    emu: EmuClient,
+    group_id: str,
+    *device_ids: str,
+    as_user: str = "demo",
+    headers: dict | None = None,
+) -> requests.Response:
     body = {"data": [{"type": "device", "id": d} for d in device_ids]}
-    return emu.delete(f"/devicegroups/{group_id}/relationships/devices", json=body,
-                      as_user=as_user, headers=headers)
+    return emu.delete(
+        f"/devicegroups/{group_id}/relationships/devices",
+        json=body,
+        as_user=as_user,
+        headers=headers,
+    )
 
 
 def factory_setup(emu: EmuClient, product_id: str, pre: bool = False) -> dict[str, Any]:
@@ -314,29 +420,37 @@ def factory_setup(emu: EmuClient, product_id: str, pre: bool = False) -> dict[st
     prod = create_group(emu, product_id, f"{p}production_devicegroup")
     dut = create_group(emu, product_id, f"{p}dut_devicegroup")
     fixture = create_group(
-        emu, product_id, f"{p}factoryfixture_devicegroup",
+        emu,
+        product_id,
+        f"{p}factoryfixture_devicegroup",
         targets={"production_target": ident(prod), "dut_target": ident(dut)},
     )
-    fixture_dev = emu.control("POST", "/blinkup", {"owner": "demo", "imp_type": "imp004m",
-                                                    "online": True})["data"]
+    fixture_dev = emu.control(
+        "POST", "/blinkup", {"owner": "demo", "imp_type": "imp004m", "online": True}
+    )["data"]
     assert_ok(assign(emu, fixture["id"], fixture_dev["id"]), 204)
-    dut_dev = emu.control("POST", "/factory/blinkup", {"fixture": fixture_dev["id"],
-                                                       "imp_type": "imp004m"})["data"]
-    dut_dev2 = emu.control("POST", "/factory/blinkup", {"fixture": fixture_dev["id"],
-                                                        "imp_type": "imp004m"})["data"]
+    dut_dev = emu.control(
+        "POST", "/factory/blinkup", {"fixture": fixture_dev["id"], "imp_type": "imp004m"}
+    )["data"]
+    dut_dev2 = emu.control(
+        "POST", "/factory/blinkup", {"fixture": fixture_dev["id"], "imp_type": "imp004m"}
+    )["data"]
     blessed = emu.control("POST", "/factory/bless", {"device": dut_dev2["id"]})["data"]
     return {
-        "fixture": fixture, "dut": dut, "production": prod,
-        "fixture_device": fixture_dev["id"], "dut_device": dut_dev["id"],
+        "fixture": fixture,
+        "dut": dut,
+        "production": prod,
+        "fixture_device": fixture_dev["id"],
+        "dut_device": dut_dev["id"],
         "prod_device": blessed["id"],
     }
 
 
-# -- control surface ----------------------------------------------------------------
+# -- control surface ------------------------------------------------------------------------------
 
 
 def set_config(emu: EmuClient, section: str, **values: Any) -> dict:
-    """Change keys inside a nested config section, sending the whole section (no deep-merge needed)."""
+    """Change keys inside a nested config section, sending the whole section."""
     cfg = emu.control("GET", "/config")
     new = dict(cfg[section])
     new.update(values)
@@ -386,8 +500,9 @@ def wait_for(pred: Callable[[], Any], timeout: float = 3.0, interval: float = 0.
         time.sleep(interval)
 
 
-def new_status_lines(emu: EmuClient, device: str, before: int, count: int,
-                     timeout: float = 3.0) -> list[str]:
+def new_status_lines(
+    emu: EmuClient, device: str, before: int, count: int, timeout: float = 3.0
+) -> list[str]:
     """Wait until at least `count` status lines were added after the first `before` ones."""
 
     def check():
@@ -397,7 +512,7 @@ def new_status_lines(emu: EmuClient, device: str, before: int, count: int,
     return wait_for(check, timeout)
 
 
-# -- SSE ----------------------------------------------------------------------------
+# -- SSE ------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -450,11 +565,17 @@ class SSEParser:
 class Stream:
     """An open SSE connection read by a background thread; events land in a queue."""
 
-    def __init__(self, url: str, fmt: str | None = "json", headers: dict | None = None,
-                 read_timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        fmt: str | None = "json",
+        headers: dict | None = None,
+        read_timeout: float = 20.0,
+    ) -> None:
         params = {"format": fmt} if fmt is not None else None
-        self.resp = requests.get(url, params=params, headers=headers, stream=True,
-                                 timeout=(5, read_timeout))
+        self.resp = requests.get(
+            url, params=params, headers=headers, stream=True, timeout=(5, read_timeout)
+        )
         self.status_code = self.resp.status_code
         self.headers = self.resp.headers
         self.parser = SSEParser()
@@ -501,7 +622,9 @@ class Stream:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"no SSE event within {timeout}s; raw so far: {self.parser.raw!r}")
+                raise AssertionError(
+                    f"no SSE event within {timeout}s; raw so far: {self.parser.raw!r}"
+                )
             try:
                 ev = self.q.get(timeout=left)
             except queue.Empty:
@@ -553,7 +676,9 @@ def create_stream(emu: EmuClient, as_user: str = "demo") -> dict:
     return assert_ok(emu.post("/logstream", as_user=as_user), 201)
 
 
-def open_stream(emu: EmuClient, fmt: str | None = "json", as_user: str = "demo") -> tuple[dict, Stream]:
+def open_stream(
+    emu: EmuClient, fmt: str | None = "json", as_user: str = "demo"
+) -> tuple[dict, Stream]:
     """Create a stream, open it, consume the `opened` event."""
     ls = create_stream(emu, as_user)
     st = Stream(ls["attributes"]["url"], fmt)
@@ -564,10 +689,13 @@ def open_stream(emu: EmuClient, fmt: str | None = "json", as_user: str = "demo")
     return ls, st
 
 
-def subscribe(emu: EmuClient, stream_id: str, device: str, as_user: str = "demo") -> requests.Response:
+def subscribe(
+    emu: EmuClient, stream_id: str, device: str, as_user: str = "demo"
+) -> requests.Response:
     return emu.put(f"/logstream/{stream_id}/{device}", as_user=as_user)
 
 
-def unsubscribe(emu: EmuClient, stream_id: str, device: str,
-                as_user: str = "demo") -> requests.Response:
+def unsubscribe(
+    emu: EmuClient, stream_id: str, device: str, as_user: str = "demo"
+) -> requests.Response:
     return emu.delete(f"/logstream/{stream_id}/{device}", as_user=as_user)

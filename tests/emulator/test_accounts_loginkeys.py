@@ -26,16 +26,21 @@ def key_body(description="CI key", **extra) -> dict:
 
 
 def create_key(emu, description="CI key", user="demo") -> dict:
-    return assert_ok(emu.post(KEYS, json=key_body(description), headers=pw(emu, user),
-                              as_user=user), 201)
+    return assert_ok(
+        emu.post(KEYS, json=key_body(description), headers=pw(emu, user), as_user=user), 201
+    )
 
 
 def exchange_key(emu, key_id: str):
-    return emu.post("/auth/token", json={"key": key_id}, as_user=None,
-                    headers={"Content-Type": "application/json"})
+    return emu.post(
+        "/auth/token",
+        json={"key": key_id},
+        as_user=None,
+        headers={"Content-Type": "application/json"},
+    )
 
 
-# -- accounts ----------------------------------------------------------------------------
+# -- accounts -------------------------------------------------------------------------------------
 
 
 def test_accounts_me(emu):
@@ -93,7 +98,7 @@ def test_accounts_collection_post_405(emu):
     assert [m.strip() for m in resp.headers["Allow"].split(",")] == ["GET"]
 
 
-# -- login keys ------------------------------------------------------------------------------
+# -- login keys -----------------------------------------------------------------------------------
 
 
 def test_login_key_create_shape(emu):
@@ -122,8 +127,9 @@ def test_login_key_description_255_ok_256_vx106(emu):
     assert_error(emu.post(KEYS, json=key_body("d" * 256), headers=pw(emu)), "VX106")
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-Electricimp-Password": "wrong"},
-                                     {"X-Electricimp-Password": ""}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"X-Electricimp-Password": "wrong"}, {"X-Electricimp-Password": ""}]
+)
 def test_login_key_create_needs_password(emu, headers):
     assert_error(emu.post(KEYS, json=key_body(), headers=headers), "PX203")
     assert emu.list_all(KEYS) == []
@@ -176,8 +182,7 @@ def test_login_key_paths_accept_own_id_not_others(emu):
     assert own["id"] == key["id"]
     assert len(assert_ok(emu.get(f"/accounts/{accts['demo']['id']}/login_keys"))) == 1
     assert_error(emu.get(f"/accounts/{accts['demo-collab']['id']}/login_keys"), "NF100")
-    assert_error(emu.get(f"/accounts/{accts['demo-collab']['id']}/login_keys/{key['id']}"),
-                 "NF100")
+    assert_error(emu.get(f"/accounts/{accts['demo-collab']['id']}/login_keys/{key['id']}"), "NF100")
 
 
 def test_login_key_invisible_to_other_account(emu):
@@ -187,14 +192,16 @@ def test_login_key_invisible_to_other_account(emu):
 
 def test_login_key_unknown_nf100(emu):
     assert_error(emu.get(f"{KEYS}/00000000-0000-0000-0000-000000000000"), "NF100")
-    assert_error(emu.delete(f"{KEYS}/00000000-0000-0000-0000-000000000000", headers=pw(emu)),
-                 "NF100")
+    assert_error(
+        emu.delete(f"{KEYS}/00000000-0000-0000-0000-000000000000", headers=pw(emu)), "NF100"
+    )
 
 
 def test_login_key_unknown_before_password(emu):
     # §4.2: the resource in the path (7) is checked before secret headers (8)
-    resp = emu.delete(f"{KEYS}/00000000-0000-0000-0000-000000000000",
-                      headers={"X-Electricimp-Password": "wrong"})
+    resp = emu.delete(
+        f"{KEYS}/00000000-0000-0000-0000-000000000000", headers={"X-Electricimp-Password": "wrong"}
+    )
     assert_error(resp, "NF100")
 
 
@@ -204,8 +211,10 @@ def test_login_key_exchange_counts_usage(emu):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert set(body) == {"access_token", "expires_in", "expires_at"}
-    assert assert_ok(emu.get("/accounts/me", token=body["access_token"]))["attributes"][
-        "username"] == "demo"
+    assert (
+        assert_ok(emu.get("/accounts/me", token=body["access_token"]))["attributes"]["username"]
+        == "demo"
+    )
     assert exchange_key(emu, key["id"]).status_code == 200
     got = assert_ok(emu.get(f"{KEYS}/{key['id']}"))
     assert got["attributes"]["usages"] == 2
@@ -223,8 +232,11 @@ def test_login_key_update(emu):
 
 @pytest.mark.parametrize(
     ("attrs", "code"),
-    [({"usages": 5}, "VX104"), ({"created_at": "2020-01-01T00:00:00.000Z"}, "VX104"),
-     ({"description": "x" * 256}, "VX106")],
+    [
+        ({"usages": 5}, "VX104"),
+        ({"created_at": "2020-01-01T00:00:00.000Z"}, "VX104"),
+        ({"description": "x" * 256}, "VX106"),
+    ],
 )
 def test_login_key_update_invalid(emu, attrs, code):
     key = create_key(emu)
@@ -260,13 +272,17 @@ def test_login_keys_filter_refused(emu):
     assert_error(emu.get(KEYS, params={"filter[owner.id]": "me"}), "VX108")
 
 
-# -- refresh-token records ------------------------------------------------------------------
+# -- refresh-token records ------------------------------------------------------------------------
 
 
 def fresh_login(emu, user="demo") -> dict:
     acct = emu.accounts()[user]
-    resp = emu.post("/auth", json={"id": user, "password": acct["password"]}, as_user=None,
-                    headers={"Content-Type": "application/json"})
+    resp = emu.post(
+        "/auth",
+        json={"id": user, "password": acct["password"]},
+        as_user=None,
+        headers={"Content-Type": "application/json"},
+    )
     assert resp.status_code == 200
     return resp.json()
 
@@ -307,27 +323,30 @@ def test_refresh_token_records_per_account(emu):
 def test_delete_refresh_token_by_record_id(emu):
     t1 = fresh_login(emu)
     (rec,) = emu.list_all("/accounts/me/refresh_tokens", token=t1["access_token"])
-    assert_ok(emu.delete(f"/accounts/me/refresh_tokens/{rec['id']}",
-                         token=t1["access_token"]), 204)
+    assert_ok(emu.delete(f"/accounts/me/refresh_tokens/{rec['id']}", token=t1["access_token"]), 204)
     resp = emu.post("/auth/token", json={"token": t1["refresh_token"]}, as_user=None)
     assert_error(resp, "NF103", auth=True)
     assert emu.list_all("/accounts/me/refresh_tokens", token=t1["access_token"]) == []
-    assert_error(emu.delete(f"/accounts/me/refresh_tokens/{rec['id']}",
-                            token=t1["access_token"]), "NF100")
+    assert_error(
+        emu.delete(f"/accounts/me/refresh_tokens/{rec['id']}", token=t1["access_token"]), "NF100"
+    )
 
 
 def test_delete_refresh_token_by_value(emu):
     t1 = fresh_login(emu)
-    assert_ok(emu.delete(f"/accounts/me/refresh_tokens/{t1['refresh_token']}",
-                         token=t1["access_token"]), 204)
+    assert_ok(
+        emu.delete(f"/accounts/me/refresh_tokens/{t1['refresh_token']}", token=t1["access_token"]),
+        204,
+    )
     resp = emu.post("/auth/token", json={"token": t1["refresh_token"]}, as_user=None)
     assert_error(resp, "NF103", auth=True)
     assert_ok(emu.get("/accounts/me", token=t1["access_token"]))
 
 
 def test_delete_unknown_or_foreign_refresh_token(emu):
-    assert_error(emu.delete("/accounts/me/refresh_tokens/00000000-0000-0000-0000-000000000000"),
-                 "NF100")
+    assert_error(
+        emu.delete("/accounts/me/refresh_tokens/00000000-0000-0000-0000-000000000000"), "NF100"
+    )
     other = fresh_login(emu, "demo-collab")
     assert_error(emu.delete(f"/accounts/me/refresh_tokens/{other['refresh_token']}"), "NF100")
     resp = emu.post("/auth/token", json={"token": other["refresh_token"]}, as_user=None)
@@ -335,5 +354,10 @@ def test_delete_unknown_or_foreign_refresh_token(emu):
 
 
 def test_refresh_tokens_filter_refused(emu):
-    assert_error(emu.get("/accounts/me/refresh_tokens", params={"filter[owner.id]": "me"}),
-                 "VX108")
+    assert_error(emu.get("/accounts/me/refresh_tokens", params={"filter[owner.id]": "me"}), "VX108")
+
+
+def test_login_key_patch_id_mismatch(emu):
+    a, b = create_key(emu, "a"), create_key(emu, "b")
+    body = {"data": {"type": "login_key", "id": b["id"], "attributes": {"description": "x"}}}
+    assert_error(emu.patch(f"{KEYS}/{a['id']}", json=body, headers=pw(emu)), "VX101")

@@ -33,7 +33,8 @@ def unassigned_by_type(emu, imp_type=None, online=None):
     for d in unassigned(emu):
         a = d["attributes"]
         if (imp_type is None or a["imp_type"] == imp_type) and (
-                online is None or a["device_online"] == online):
+            online is None or a["device_online"] == online
+        ):
             return d
     raise AssertionError(f"no unassigned {imp_type} online={online}")
 
@@ -48,12 +49,12 @@ def test_assign_unassigned_device(emu):
     assert_ok(assign(emu, g["id"], dev["id"]), 204)
     got = get_device(emu, dev["id"])
     assert got["relationships"]["devicegroup"] == {"type": "development_devicegroup", "id": g["id"]}
-    assert got["relationships"]["product"] == {"type": "product",
-                                               "id": product(emu, "Alpha")["id"]}
+    assert got["relationships"]["product"] == {"type": "product", "id": product(emu, "Alpha")["id"]}
     assert got["attributes"]["agent_running"] is True
     assert got["attributes"]["agent_id"]
     assert got["attributes"]["agent_url"] == (
-        f"https://agent.electricimp.com/{got['attributes']['agent_id']}")
+        f"https://agent.electricimp.com/{got['attributes']['agent_id']}"
+    )
     assert dev["id"] in [d["id"] for d in group_devices(emu, g["id"])]
 
 
@@ -116,15 +117,18 @@ def test_assign_partial_failure_400_per_device(emu):
     assert get_device(emu, dev["id"])["relationships"]["devicegroup"]["id"] == g["id"]
 
 
-@pytest.mark.parametrize("body", [
-    {"data": []},
-    {"data": None},
-    {"data": "x"},
-    {"data": 5},
-    {},
-    [],
-    {"data": [{"type": "device"}]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": []},
+        {"data": None},
+        {"data": "x"},
+        {"data": 5},
+        {},
+        [],
+        {"data": [{"type": "device"}]},
+    ],
+)
 def test_assign_bad_document_vx101(emu, body):
     assert_error(emu.post(rel_path(alpha_dev(emu)["id"]), json=body), "VX101")
 
@@ -228,19 +232,24 @@ def test_production_device_cannot_leave(emu, pre):
     assert resp.status_code == 400
     (err,) = resp.json()["errors"]
     assert (err["code"], err["status"]) == ("CX111", "409")
-    assert get_device(emu, f["prod_device"])["relationships"]["devicegroup"] == \
-        ident(f["production"])
+    assert get_device(emu, f["prod_device"])["relationships"]["devicegroup"] == ident(
+        f["production"]
+    )
 
 
 @pytest.mark.parametrize("gtype", ["factoryfixture_devicegroup", "pre_factoryfixture_devicegroup"])
 def test_imp001_cannot_join_fixture_cx112(emu, gtype):
     p = create_product(emu)
-    pt, dt = (("production_devicegroup", "dut_devicegroup") if gtype.startswith("factory")
-              else ("pre_production_devicegroup", "pre_dut_devicegroup"))
+    pt, dt = (
+        ("production_devicegroup", "dut_devicegroup")
+        if gtype.startswith("factory")
+        else ("pre_production_devicegroup", "pre_dut_devicegroup")
+    )
     prod = create_group(emu, p["id"], pt)
     dut = create_group(emu, p["id"], dt)
-    fx = create_group(emu, p["id"], gtype,
-                      targets={"production_target": ident(prod), "dut_target": ident(dut)})
+    fx = create_group(
+        emu, p["id"], gtype, targets={"production_target": ident(prod), "dut_target": ident(dut)}
+    )
     imp001 = unassigned_by_type(emu, imp_type="imp001")
     resp = assign(emu, fx["id"], imp001["id"])
     assert resp.status_code == 400
@@ -254,19 +263,25 @@ def test_mixed_multi_device_errors_in_request_order(emu):
     p = create_product(emu)
     pt = create_group(emu, p["id"], "production_devicegroup")
     dt = create_group(emu, p["id"], "dut_devicegroup")
-    fx = create_group(emu, p["id"], "factoryfixture_devicegroup",
-                      targets={"production_target": ident(pt), "dut_target": ident(dt)})
+    fx = create_group(
+        emu,
+        p["id"],
+        "factoryfixture_devicegroup",
+        targets={"production_target": ident(pt), "dut_target": ident(dt)},
+    )
     imp001 = unassigned_by_type(emu, imp_type="imp001")
     good = group_devices(emu, alpha_dev(emu)["id"])[0]
     resp = assign(emu, fx["id"], imp001["id"], UNKNOWN_DEV, good["attributes"]["mac_address"])
     assert resp.status_code == 400
     errors = resp.json()["errors"]
     assert [(e["code"], e["status"], e["meta"]["id"]) for e in errors] == [
-        ("CX112", "409", imp001["id"]), ("NF100", "404", UNKNOWN_DEV)]
+        ("CX112", "409", imp001["id"]),
+        ("NF100", "404", UNKNOWN_DEV),
+    ]
     assert get_device(emu, good["id"])["relationships"]["devicegroup"]["id"] == fx["id"]
 
 
-# -- unassign -------------------------------------------------------------------------------
+# -- unassign -------------------------------------------------------------------------------------
 
 
 def test_unassign_development(emu):
@@ -305,10 +320,12 @@ def test_unassign_single_object_and_bad_docs(emu):
     dev = group_devices(emu, g["id"])[0]
     assert_error(emu.delete(rel_path(g["id"]), json={"data": []}), "VX101")
     assert_error(emu.delete(rel_path(g["id"])), "VX101")
-    assert_error(emu.delete(rel_path(g["id"]), json={"data": {"type": "product",
-                                                                "id": dev["id"]}}), "VX102")
-    assert_ok(emu.delete(rel_path(g["id"]), json={"data": {"type": "device", "id": dev["id"]}}),
-              204)
+    assert_error(
+        emu.delete(rel_path(g["id"]), json={"data": {"type": "product", "id": dev["id"]}}), "VX102"
+    )
+    assert_ok(
+        emu.delete(rel_path(g["id"]), json={"data": {"type": "device", "id": dev["id"]}}), 204
+    )
 
 
 def test_unassign_production_needs_unbond_key(emu):
@@ -332,8 +349,9 @@ def test_unassign_production_key_is_owners(emu):
     alpha = product(emu, "Alpha")
     f = factory_setup(emu, alpha["id"])
     wrong = emu.accounts()["demo-collab"]["unbond_key"]
-    resp = unassign(emu, f["production"]["id"], f["prod_device"],
-                    headers={"X-Electricimp-Key": wrong})
+    resp = unassign(
+        emu, f["production"]["id"], f["prod_device"], headers={"X-Electricimp-Key": wrong}
+    )
     assert_error(resp, "PX301")
 
 
@@ -351,8 +369,11 @@ def test_unassign_body_checked_before_unbond_key(emu):
 
 
 def test_assign_needs_auth(emu):
-    resp = emu.post(rel_path(alpha_dev(emu)["id"]), as_user=None,
-                    json={"data": [{"type": "device", "id": UNKNOWN_DEV}]})
+    resp = emu.post(
+        rel_path(alpha_dev(emu)["id"]),
+        as_user=None,
+        json={"data": [{"type": "device", "id": UNKNOWN_DEV}]},
+    )
     assert_error(resp, "PX100")
 
 
@@ -367,3 +388,23 @@ def test_relationship_path_other_methods_405(emu, method):
     resp = emu.request(method, rel_path(alpha_dev(emu)["id"]))
     assert_error(resp, "VX120")
     assert {m.strip() for m in resp.headers["Allow"].split(",")} == {"POST", "DELETE"}
+
+
+def test_unknown_device_listed_twice_reported_once(emu):
+    resp = assign(emu, alpha_dev(emu)["id"], UNKNOWN_DEV, UNKNOWN_DEV)
+    assert resp.status_code == 400
+    errors = resp.json()["errors"]
+    assert [(e["code"], e["meta"]["id"]) for e in errors] == [("NF100", UNKNOWN_DEV)]
+
+
+def test_item_error_details(emu):
+    p = create_product(emu)
+    g = create_group(emu, p["id"], "dut_devicegroup")
+    dev = unassigned_by_type(emu, online=False)
+    (err,) = assign(emu, g["id"], dev["id"]).json()["errors"]
+    assert err["detail"] == (
+        "Devices enter (pre-)production and (pre-)DUT devicegroups only "
+        "through the factory process."
+    )
+    (err,) = unassign(emu, alpha_dev(emu)["id"], dev["id"]).json()["errors"]
+    assert err["detail"] == f"The device '{dev['id']}' is not assigned to this devicegroup."

@@ -42,7 +42,7 @@ def totp(secret: str, at: float | None = None) -> str:
     counter = int((time.time() if at is None else at) // 30)
     mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     off = mac[-1] & 0x0F
-    code = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    code = (struct.unpack(">I", mac[off : off + 4])[0] & 0x7FFFFFFF) % 1_000_000
     return f"{code:06d}"
 
 
@@ -60,14 +60,18 @@ def step1(emu, user="demo-2fa") -> dict:
     return err["meta"]
 
 
-# -- POST /auth ------------------------------------------------------------------------
+# -- POST /auth -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("ident", ["demo", "DEMO", "email", "EMAIL"])
 def test_login_by_username_or_email_case_insensitive(emu, ident):
     acct = emu.accounts()["demo"]
-    ident = {"demo": "demo", "DEMO": "DEMO", "email": acct["email"],
-             "EMAIL": acct["email"].upper()}[ident]
+    ident = {
+        "demo": "demo",
+        "DEMO": "DEMO",
+        "email": acct["email"],
+        "EMAIL": acct["email"].upper(),
+    }[ident]
     resp = auth(emu, {"id": ident, "password": acct["password"]})
     assert resp.status_code == 200, resp.text
     assert resp.headers["Content-Type"].startswith("application/json")
@@ -132,8 +136,9 @@ def test_login_not_json_vx100(emu, data):
 
 
 def test_auth_needs_no_authorization_and_ignores_a_bad_one(emu):
-    resp = auth(emu, {"id": "demo", "password": password(emu)},
-                headers={"Authorization": "Bearer nonsense"})
+    resp = auth(
+        emu, {"id": "demo", "password": password(emu)}, headers={"Authorization": "Bearer nonsense"}
+    )
     assert resp.status_code == 200
 
 
@@ -143,7 +148,7 @@ def test_auth_get_is_405(emu):
     assert [m.strip() for m in resp.headers["Allow"].split(",")] == ["POST"]
 
 
-# -- two-factor ---------------------------------------------------------------------------
+# -- two-factor -----------------------------------------------------------------------------------
 
 
 def test_2fa_step1_returns_login_token(emu):
@@ -157,8 +162,11 @@ def test_2fa_step1_returns_login_token(emu):
 
 def test_2fa_header_form(emu):
     meta = step1(emu)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert set(body) == {"access_token", "expires_in", "expires_at", "refresh_token"}
@@ -176,16 +184,20 @@ def test_2fa_otp_computed_from_secret(emu):
     secret = emu.accounts()["demo-2fa"]["totp_secret"]
     assert re.fullmatch(r"[A-Z2-7]{16,32}", secret), secret
     meta = step1(emu)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": totp(secret)})
+    resp = auth(
+        emu, {"login_token": meta["login_token"]}, headers={"X-Electricimp-OTP-Token": totp(secret)}
+    )
     assert resp.status_code == 200, resp.text
 
 
 def test_2fa_previous_step_code_accepted(emu):
     secret = emu.accounts()["demo-2fa"]["totp_secret"]
     meta = step1(emu)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": totp(secret, time.time() - 30)})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": totp(secret, time.time() - 30)},
+    )
     assert resp.status_code == 200, resp.text
 
 
@@ -209,18 +221,27 @@ def test_2fa_otp_whitespace_trimmed(emu):
 def test_2fa_header_wins_over_body(emu):
     meta = step1(emu)
     good, bad = emu.otp("demo-2fa"), wrong_otp(emu)
-    resp = auth(emu, {"login_token": meta["login_token"], "password": good},
-                headers={"X-Electricimp-OTP-Token": bad})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"], "password": good},
+        headers={"X-Electricimp-OTP-Token": bad},
+    )
     assert_error(resp, "PX201", auth=True)
-    resp = auth(emu, {"login_token": meta["login_token"], "password": bad},
-                headers={"X-Electricimp-OTP-Token": good})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"], "password": bad},
+        headers={"X-Electricimp-OTP-Token": good},
+    )
     assert resp.status_code == 200, resp.text
 
 
 def test_2fa_login_token_means_second_step_id_ignored(emu):
     meta = step1(emu)
-    resp = auth(emu, {"login_token": meta["login_token"], "id": "demo"},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"], "id": "demo"},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert resp.status_code == 200, resp.text
     me = assert_ok(emu.get("/accounts/me", token=resp.json()["access_token"]))
     assert me["attributes"]["username"] == "demo-2fa"
@@ -229,8 +250,11 @@ def test_2fa_login_token_means_second_step_id_ignored(emu):
 def test_2fa_missing_otp_px201_token_still_usable(emu):
     meta = step1(emu)
     assert_error(auth(emu, {"login_token": meta["login_token"]}), "PX201", auth=True)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert resp.status_code == 200
 
 
@@ -238,11 +262,15 @@ def test_2fa_four_wrong_then_right_succeeds(emu):
     meta = step1(emu)
     bad = wrong_otp(emu)
     for _ in range(4):
-        resp = auth(emu, {"login_token": meta["login_token"]},
-                    headers={"X-Electricimp-OTP-Token": bad})
+        resp = auth(
+            emu, {"login_token": meta["login_token"]}, headers={"X-Electricimp-OTP-Token": bad}
+        )
         assert_error(resp, "PX201", auth=True)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert resp.status_code == 200, resp.text
 
 
@@ -250,11 +278,15 @@ def test_2fa_fifth_wrong_otp_voids_login_token(emu):
     meta = step1(emu)
     bad = wrong_otp(emu)
     for _ in range(5):
-        resp = auth(emu, {"login_token": meta["login_token"]},
-                    headers={"X-Electricimp-OTP-Token": bad})
+        resp = auth(
+            emu, {"login_token": meta["login_token"]}, headers={"X-Electricimp-OTP-Token": bad}
+        )
         assert_error(resp, "PX201", auth=True)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert_error(resp, "PX202", auth=True)
 
 
@@ -268,16 +300,22 @@ def test_2fa_login_token_single_use(emu):
 def test_2fa_login_token_expires(emu):
     meta = step1(emu)
     advance(emu, 301)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert_error(resp, "PX202", auth=True)
 
 
 def test_2fa_login_token_valid_before_expiry(emu):
     meta = step1(emu)
     advance(emu, 250)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert resp.status_code == 200, resp.text
 
 
@@ -285,8 +323,11 @@ def test_2fa_login_token_lifetime_configurable(emu):
     emu.config(login_token_lifetime_s=10)
     meta = step1(emu)
     advance(emu, 11)
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert_error(resp, "PX202", auth=True)
 
 
@@ -298,8 +339,11 @@ def test_2fa_unknown_login_token(emu):
 def test_2fa_login_token_voided_by_control(emu):
     meta = step1(emu)
     emu.control("POST", "/tokens/expire", {"kind": "login"})
-    resp = auth(emu, {"login_token": meta["login_token"]},
-                headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")})
+    resp = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    )
     assert_error(resp, "PX202", auth=True)
 
 
@@ -309,7 +353,7 @@ def test_otp_for_non_2fa_account_is_404(emu):
     assert "error" in resp.json()
 
 
-# -- /auth/token ------------------------------------------------------------------------
+# -- /auth/token ----------------------------------------------------------------------------------
 
 
 def login_body(emu, user="demo") -> dict:
@@ -334,8 +378,11 @@ def test_refresh_token_exchange(emu):
 
 def test_refresh_on_2fa_account_needs_no_otp(emu):
     meta = step1(emu)
-    tokens = auth(emu, {"login_token": meta["login_token"]},
-                  headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")}).json()
+    tokens = auth(
+        emu,
+        {"login_token": meta["login_token"]},
+        headers={"X-Electricimp-OTP-Token": emu.otp("demo-2fa")},
+    ).json()
     resp = auth(emu, {"token": tokens["refresh_token"]}, path="/auth/token")
     assert resp.status_code == 200, resp.text
 
@@ -391,13 +438,14 @@ def test_tokens_expire_limited_to_account(emu):
     collab_tok = login_body(emu, "demo-collab")
     emu.control("POST", "/tokens/expire", {"kind": "all", "account": "demo-collab"})
     assert_error(emu.get("/accounts/me", token=collab_tok["access_token"]), "PX101")
-    assert_error(auth(emu, {"token": collab_tok["refresh_token"]}, path="/auth/token"),
-                 "NF103", auth=True)
+    assert_error(
+        auth(emu, {"token": collab_tok["refresh_token"]}, path="/auth/token"), "NF103", auth=True
+    )
     assert_ok(emu.get("/accounts/me", token=demo_tok["access_token"]))
     assert auth(emu, {"token": demo_tok["refresh_token"]}, path="/auth/token").status_code == 200
 
 
-# -- using access tokens ---------------------------------------------------------------------
+# -- using access tokens --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -461,8 +509,10 @@ def test_revoked_refresh_token_leaves_access_token_valid(emu):
     tokens = login_body(emu)
     rec = emu.list_all("/accounts/me/refresh_tokens", token=tokens["access_token"])
     for r in rec:
-        assert_ok(emu.delete(f"/accounts/me/refresh_tokens/{r['id']}",
-                             token=tokens["access_token"]), 204)
+        assert_ok(
+            emu.delete(f"/accounts/me/refresh_tokens/{r['id']}", token=tokens["access_token"]), 204
+        )
     assert_ok(emu.get("/accounts/me", token=tokens["access_token"]))
-    assert_error(auth(emu, {"token": tokens["refresh_token"]}, path="/auth/token"),
-                 "NF103", auth=True)
+    assert_error(
+        auth(emu, {"token": tokens["refresh_token"]}, path="/auth/token"), "NF103", auth=True
+    )

@@ -38,8 +38,15 @@ def test_status_document(emu):
     assert doc["base_url"] == emu.base
     assert doc["seed"] == "small"
     assert TS_RE.match(doc["now"])
-    assert doc["counts"] == {"accounts": 3, "products": 3, "devicegroups": 2, "devices": 6,
-                             "deployments": 3, "log_entries": 120, "open_streams": 0}
+    assert doc["counts"] == {
+        "accounts": 3,
+        "products": 3,
+        "devicegroups": 2,
+        "devices": 6,
+        "deployments": 3,
+        "log_entries": 120,
+        "open_streams": 0,
+    }
 
 
 def test_control_json_content_type(emu):
@@ -54,8 +61,12 @@ def test_config_defaults_and_patch(emu):
     assert cfg["login_token_lifetime_s"] == 300
     assert cfg["refresh_tokens_per_account"] == 5
     assert cfg["login_keys_per_account"] == 10
-    assert cfg["logstream"] == {"devices_per_stream": 8, "streams_per_account": 1,
-                                "keep_alive_s": 30, "idle_lifetime_s": 60}
+    assert cfg["logstream"] == {
+        "devices_per_stream": 8,
+        "streams_per_account": 1,
+        "keep_alive_s": 30,
+        "idle_lifetime_s": 60,
+    }
     assert cfg["log_retention"] == 1000
     assert cfg["webhook_timeout_s"] == 5
     assert cfg["simulation"]["enabled"] is False
@@ -109,8 +120,7 @@ def test_reset_is_deterministic(emu):
 
 
 def test_reset_with_config_and_empty_seed(emu):
-    res = emu.control("POST", "/reset", {"seed": "empty",
-                                         "config": {"login_keys_per_account": 3}})
+    res = emu.control("POST", "/reset", {"seed": "empty", "config": {"login_keys_per_account": 3}})
     emu._tokens.clear()
     assert res["counts"]["products"] == 0
     assert res["counts"]["accounts"] == 3
@@ -131,25 +141,32 @@ def test_reset_clears_faults_and_clock(emu):
 
 def test_seed_adds_on_top(emu):
     before = emu.control("GET", "")["counts"]
-    res = emu.control("POST", "/seed", {"seed": "fleet", "devices": 30, "products": 2,
-                                        "groups": 4, "owner": "demo"})
+    res = emu.control(
+        "POST",
+        "/seed",
+        {"seed": "fleet", "devices": 30, "products": 2, "groups": 4, "owner": "demo"},
+    )
     assert res["devices"] == 30 and res["products"] == 2 and res["devicegroups"] == 4
     after = emu.control("GET", "")["counts"]
     assert after["devices"] == before["devices"] + 30
     assert len(emu.list_all("/products")) == 5
-    emu.control("POST", "/seed", {"seed": "fleet", "devices": 5, "products": 2, "groups": 2,
-                                  "owner": "demo"})
+    emu.control(
+        "POST",
+        "/seed",
+        {"seed": "fleet", "devices": 5, "products": 2, "groups": 2, "owner": "demo"},
+    )
     names = [p["attributes"]["name"] for p in emu.list_all("/products")]
     assert len(names) == len(set(names)) == 7
 
 
-# -- devices ------------------------------------------------------------------------------------
+# -- devices --------------------------------------------------------------------------------------
 
 
 def test_device_state_any_identifier(emu):
     dev = online_alpha_device(emu)
-    got = emu.control("POST", f"/devices/{dev['attributes']['agent_id']}/state",
-                      {"online": False, "flaky": True})["data"]
+    got = emu.control(
+        "POST", f"/devices/{dev['attributes']['agent_id']}/state", {"online": False, "flaky": True}
+    )["data"]
     assert got["id"] == dev["id"]
     assert got["attributes"]["device_online"] is False
     resp = ctl(emu, "POST", "/devices/00000000000000aa/state", {"online": True})
@@ -158,20 +175,27 @@ def test_device_state_any_identifier(emu):
 
 def test_device_logs_paced(emu):
     dev = online_alpha_device(emu)
-    res = emu.control("POST", f"/devices/{dev['id']}/logs",
-                      {"entries": [{"type": "device.log", "msg": "paced"}], "repeat": 4,
-                       "rate_per_s": 40})
+    res = emu.control(
+        "POST",
+        f"/devices/{dev['id']}/logs",
+        {"entries": [{"type": "device.log", "msg": "paced"}], "repeat": 4, "rate_per_s": 40},
+    )
     assert res == {"scheduled": 4}
     wait_for(lambda: [e["msg"] for e in history(emu, dev["id"])[:4]] == ["paced"] * 4)
 
 
 def test_device_logs_status_code(emu):
     dev = online_alpha_device(emu)
-    resp = ctl(emu, "POST", f"/devices/{dev['id']}/logs",
-               {"entries": [{"type": "device.log", "msg": "x"}]})
+    resp = ctl(
+        emu, "POST", f"/devices/{dev['id']}/logs", {"entries": [{"type": "device.log", "msg": "x"}]}
+    )
     assert resp.status_code == 200 and resp.json() == {"written": 1}
-    resp = ctl(emu, "POST", f"/devices/{dev['id']}/logs",
-               {"entries": [{"type": "device.log", "msg": "x"}], "rate_per_s": 100})
+    resp = ctl(
+        emu,
+        "POST",
+        f"/devices/{dev['id']}/logs",
+        {"entries": [{"type": "device.log", "msg": "x"}], "rate_per_s": 100},
+    )
     assert resp.status_code == 202
 
 
@@ -190,8 +214,10 @@ def test_factory_flow(emu):
     assert dut["relationships"]["devicegroup"]["id"] == f["dut"]["id"]
     assert dut["relationships"]["owner"]["id"] == emu.accounts()["demo"]["id"]
     prod = get_device(emu, f["prod_device"])
-    assert prod["relationships"]["devicegroup"] == {"type": "production_devicegroup",
-                                                    "id": f["production"]["id"]}
+    assert prod["relationships"]["devicegroup"] == {
+        "type": "production_devicegroup",
+        "id": f["production"]["id"],
+    }
 
 
 def test_factory_errors_409(emu):
@@ -207,8 +233,9 @@ def test_bless_restarts_when_load_code(emu):
     dut2 = emu.control("POST", "/factory/blinkup", {"fixture": f["fixture_device"]})["data"]
     n = len(status_lines(emu, dut2["id"]))
     emu.control("POST", "/factory/bless", {"device": dut2["id"]})
-    lines = wait_for(lambda: (x := status_lines(emu, dut2["id"])[n:]) and
-                     x[-1] == "Device connected" and x)
+    lines = wait_for(
+        lambda: (x := status_lines(emu, dut2["id"])[n:]) and x[-1] == "Device connected" and x
+    )
     assert lines[0] == "Device restarting"
 
 
@@ -225,8 +252,9 @@ def test_accounts_patch_two_factor(emu):
     entry = emu.control("PATCH", "/accounts/demo-collab", {"two_factor": True})
     assert entry["two_factor"] is True
     assert entry["totp_secret"]
-    resp = emu.post("/auth", as_user=None, json={"id": "demo-collab",
-                                                 "password": entry["password"]})
+    resp = emu.post(
+        "/auth", as_user=None, json={"id": "demo-collab", "password": entry["password"]}
+    )
     assert_error(resp, "PX200", auth=True)
     assert emu.otp("demo-collab")
 
@@ -237,11 +265,13 @@ def test_otp_shape(emu):
     assert 0 < res["valid_for_s"] <= 30
 
 
-# -- faults -------------------------------------------------------------------------------------
+# -- faults ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "code"), [(500, "XX500"), (502, "XX502"), (503, "XX503"),
-                                              (504, "XX504"), (401, "PX101")])
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(500, "XX500"), (502, "XX502"), (503, "XX503"), (504, "XX504"), (401, "PX101")],
+)
 def test_fail_next_statuses(emu, status, code):
     emu.login()
     res = emu.control("POST", "/faults/fail_next", {"count": 1, "status": status})
@@ -252,12 +282,16 @@ def test_fail_next_statuses(emu, status, code):
 
 def test_fail_next_method_and_path_filter(emu):
     emu.login()
-    emu.control("POST", "/faults/fail_next", {"count": 1, "status": 502, "method": "POST",
-                                              "path": ".*/products"})
+    emu.control(
+        "POST",
+        "/faults/fail_next",
+        {"count": 1, "status": 502, "method": "POST", "path": ".*/products"},
+    )
     assert emu.get("/products").status_code == 200
     assert emu.get("/devices").status_code == 200
-    resp = emu.post("/products", json={"data": {"type": "product",
-                                                "attributes": {"name": "failed"}}})
+    resp = emu.post(
+        "/products", json={"data": {"type": "product", "attributes": {"name": "failed"}}}
+    )
     assert_error(resp, "XX502")
     assert "failed" not in [p["attributes"]["name"] for p in emu.list_all("/products")]
 
@@ -273,18 +307,32 @@ def test_fail_next_drop(emu):
     emu.login()
     emu.control("POST", "/faults/fail_next", {"count": 1, "status": "drop"})
     with pytest.raises(requests.exceptions.ConnectionError):
-        requests.get(emu.base + "/products", timeout=5,
-                     headers={"Authorization": f"Bearer {emu.login()}"})
+        requests.get(
+            emu.base + "/products", timeout=5, headers={"Authorization": f"Bearer {emu.login()}"}
+        )
     assert emu.get("/products").status_code == 200
 
 
 def test_fail_next_after_processing(emu):
     g = alpha_dev(emu)
-    emu.control("POST", "/faults/fail_next", {"count": 1, "status": 503, "method": "POST",
-                                              "path": ".*/deployments", "after_processing": True})
-    body = {"data": {"type": "deployment", "attributes": {"device_code": "lost();",
-                                                          "agent_code": ""},
-                     "relationships": {"devicegroup": {"type": g["type"], "id": g["id"]}}}}
+    emu.control(
+        "POST",
+        "/faults/fail_next",
+        {
+            "count": 1,
+            "status": 503,
+            "method": "POST",
+            "path": ".*/deployments",
+            "after_processing": True,
+        },
+    )
+    body = {
+        "data": {
+            "type": "deployment",
+            "attributes": {"device_code": "lost();", "agent_code": ""},
+            "relationships": {"devicegroup": {"type": g["type"], "id": g["id"]}},
+        }
+    }
     assert_error(emu.post("/deployments", json=body), "XX503")
     deps = emu.list_all("/deployments", params={"filter[devicegroup.id]": g["id"]})
     assert deps[0]["attributes"]["device_code"] == "lost();"
@@ -300,8 +348,11 @@ def test_fail_next_retry_after_on_503(emu):
 
 def test_error_rate(emu):
     emu.login()
-    emu.control("PUT", "/faults", {"error_rate": 1.0, "error_statuses": [502, 504],
-                                   "error_path": ".*/devices.*"})
+    emu.control(
+        "PUT",
+        "/faults",
+        {"error_rate": 1.0, "error_statuses": [502, 504], "error_path": ".*/devices.*"},
+    )
     for _ in range(5):
         assert emu.get("/devices").status_code in (502, 504)
     assert emu.get("/products").status_code == 200
@@ -338,7 +389,7 @@ def test_tokens_expire_counts(emu):
     assert_error(emu.get("/products"), "PX101")
 
 
-# -- clock -----------------------------------------------------------------------------------------
+# -- clock ----------------------------------------------------------------------------------------
 
 
 def test_clock(emu):
@@ -371,19 +422,32 @@ def test_clock_speed(emu):
     assert t2 > t1
 
 
-# -- observation --------------------------------------------------------------------------------------
+# -- observation ----------------------------------------------------------------------------------
 
 
 def test_request_log(emu):
     tok = emu.login()
     emu.control("DELETE", "/requests")
-    emu.post("/products", json={"data": {"type": "product", "attributes": {"name": "logged"}}},
-             params={"x": "1"})
+    emu.post(
+        "/products",
+        json={"data": {"type": "product", "attributes": {"name": "logged"}}},
+        params={"x": "1"},
+    )
     reqs = emu.control("GET", "/requests")["requests"]
     assert len(reqs) == 1
     r = reqs[0]
-    assert set(r) >= {"seq", "ts", "method", "path", "query", "headers", "body", "status",
-                      "account", "duration_ms"}
+    assert set(r) >= {
+        "seq",
+        "ts",
+        "method",
+        "path",
+        "query",
+        "headers",
+        "body",
+        "status",
+        "account",
+        "duration_ms",
+    }
     assert r["method"] == "POST" and r["path"].endswith("/products")
     assert r["status"] == 201
     assert "logged" in str(r["body"])
@@ -394,8 +458,12 @@ def test_request_log(emu):
 
 
 def test_sink(emu):
-    resp = requests.post(emu.control_url + "/sink/test", data=b"hello",
-                         headers={"Content-Type": "text/plain"}, timeout=5)
+    resp = requests.post(
+        emu.control_url + "/sink/test",
+        data=b"hello",
+        headers={"Content-Type": "text/plain"},
+        timeout=5,
+    )
     assert resp.status_code == 204
     items = emu.control("GET", "/sink")
     assert items[-1]["name"] == "test"

@@ -1,4 +1,4 @@
-"""Contract tests for /deployments, min_supported_deployment and the compile check (§3.5, §3.3.11)."""
+"""Contract tests for /deployments, min_supported_deployment and the compile check (§3.5)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,10 @@ def flag(emu, dep_id, value, as_user="demo"):
 
 
 def set_min(emu, group_id, dep_id, type_="deployment"):
-    return emu.put(f"/devicegroups/{group_id}/relationships/min_supported_deployment",
-                   json={"data": {"type": type_, "id": dep_id}})
+    return emu.put(
+        f"/devicegroups/{group_id}/relationships/min_supported_deployment",
+        json={"data": {"type": type_, "id": dep_id}},
+    )
 
 
 # -- create ---------------------------------------------------------------------------------------
@@ -49,13 +51,30 @@ def set_min(emu, group_id, dep_id, type_="deployment"):
 def test_create_deployment_shape(emu, grp):
     demo = account_id(emu, "demo")
     dcode, acode = 'server.log("d");', 'server.log("a \u00e9");'
-    d = deploy(emu, grp, dcode, acode, description="my build", origin="impdesk",
-               tags=["TAG1", "v1.0"], flagged=False)
+    d = deploy(
+        emu,
+        grp,
+        dcode,
+        acode,
+        description="my build",
+        origin="impdesk",
+        tags=["TAG1", "v1.0"],
+        flagged=False,
+    )
     assert_resource(d, "deployment", emu.base)
     assert UUID_RE.match(d["id"])
     a = d["attributes"]
-    assert set(a) == {"device_code", "agent_code", "description", "origin", "tags", "flagged",
-                      "sha", "created_at", "updated_at"}
+    assert set(a) == {
+        "device_code",
+        "agent_code",
+        "description",
+        "origin",
+        "tags",
+        "flagged",
+        "sha",
+        "created_at",
+        "updated_at",
+    }
     assert (a["device_code"], a["agent_code"]) == (dcode, acode)
     assert a["description"] == "my build" and a["origin"] == "impdesk"
     assert a["tags"] == ["TAG1", "v1.0"]
@@ -129,8 +148,18 @@ def test_tags_valid(emu, grp, tags, expected):
 
 @pytest.mark.parametrize(
     "tags",
-    [[""], ["a b"], ["a,b"], ["x/y"], ["\u00e9"], ["t" * 501], ["t" * 250, "u" * 251], [1],
-     "abc", None],
+    [
+        [""],
+        ["a b"],
+        ["a,b"],
+        ["x/y"],
+        ["\u00e9"],
+        ["t" * 501],
+        ["t" * 250, "u" * 251],
+        [1],
+        "abc",
+        None,
+    ],
 )
 def test_tags_invalid_vx111(emu, grp, tags):
     resp = emu.post("/deployments", json=deployment_body(grp, tags=tags))
@@ -151,11 +180,17 @@ def error_in(resp, codes):
         (lambda d: d["data"]["relationships"].pop("devicegroup"), "VX107"),
         (lambda d: d["data"].pop("relationships"), "VX107"),
         (lambda d: d["data"]["relationships"].update(devicegroup="x"), "VX107"),
-        (lambda d: d["data"]["relationships"].update(
-            product={"type": "product", "id": "x"}), "VX107"),
+        (
+            lambda d: d["data"]["relationships"].update(product={"type": "product", "id": "x"}),
+            "VX107",
+        ),
         (lambda d: d["data"]["relationships"]["devicegroup"].update(type="product"), "VX102"),
-        (lambda d: d["data"]["relationships"]["devicegroup"].update(
-            type="production_devicegroup"), "VX102"),
+        (
+            lambda d: d["data"]["relationships"]["devicegroup"].update(
+                type="production_devicegroup"
+            ),
+            "VX102",
+        ),
         (lambda d: d["data"]["attributes"].pop("device_code"), "VX103"),
         (lambda d: d["data"]["attributes"].pop("agent_code"), "VX103"),
         (lambda d: d["data"]["attributes"].update(device_code=5), "VX104"),
@@ -182,15 +217,17 @@ def test_description_and_origin_boundaries(emu, grp):
 
 
 def test_group_unknown_or_invisible_nf101(emu, grp):
-    body = deployment_body({"type": "development_devicegroup",
-                            "id": "00000000-0000-0000-0000-000000000000"})
+    body = deployment_body(
+        {"type": "development_devicegroup", "id": "00000000-0000-0000-0000-000000000000"}
+    )
     assert_error(emu.post("/deployments", json=body), "NF101")
     assert_error(emu.post("/deployments", json=deployment_body(grp), as_user="demo-2fa"), "NF101")
 
 
 def test_validation_before_nf101(emu):
-    body = deployment_body({"type": "development_devicegroup",
-                            "id": "00000000-0000-0000-0000-000000000000"})
+    body = deployment_body(
+        {"type": "development_devicegroup", "id": "00000000-0000-0000-0000-000000000000"}
+    )
     del body["data"]["attributes"]["device_code"]
     assert_error(emu.post("/deployments", json=body), "VX103")
 
@@ -202,7 +239,7 @@ def test_collaborator_deploys_to_shared_group(emu):
     assert d["relationships"]["creator"]["id"] == account_id(emu, "demo")
 
 
-# -- compile check ----------------------------------------------------------------------------------
+# -- compile check --------------------------------------------------------------------------------
 
 COMPILE_CASES = [
     ("a}", 1, 2, "unexpected '}'"),
@@ -228,21 +265,22 @@ def test_compile_error_findings(emu, grp, code, row, column, text, file):
     resp = emu.post("/deployments", json=deployment_body(grp, **attrs))
     err = assert_error(resp, "CX005")
     assert err["detail"] == "The code could not be compiled."
-    assert err["meta"] == [{"file": file, "type": "error", "row": row, "column": column,
-                            "text": text}]
+    assert err["meta"] == [
+        {"file": file, "type": "error", "row": row, "column": column, "text": text}
+    ]
     assert emu.list_all("/deployments", params={"filter[devicegroup.id]": grp["id"]}) == []
     g = assert_ok(emu.get(f"/devicegroups/{grp['id']}"))
     assert "current_deployment" not in g["relationships"]
 
 
 def test_compile_errors_both_files_agent_first(emu, grp):
-    resp = emu.post("/deployments", json=deployment_body(grp, device_code="a)\nb)",
-                                                         agent_code="(("))
+    resp = emu.post(
+        "/deployments", json=deployment_body(grp, device_code="a)\nb)", agent_code="((")
+    )
     err = assert_error(resp, "CX005")
     assert err["meta"] == [
         {"file": "agent_code", "type": "error", "row": 1, "column": 3, "text": "expected ')'"},
-        {"file": "device_code", "type": "error", "row": 1, "column": 2,
-         "text": "unexpected ')'"},
+        {"file": "device_code", "type": "error", "row": 1, "column": 2, "text": "unexpected ')'"},
     ]
 
 
@@ -256,10 +294,10 @@ def test_compile_errors_both_files_agent_first(emu, grp):
         's = "(\\\\";',
         's = @"a "" ) \n ( still string";',
         "c = ')'; d = '\\n'; e = '(';",
-        'function f(a, b) { local t = [1, 2, {x = 3}]; return t[0]; }',
+        "function f(a, b) { local t = [1, 2, {x = 3}]; return t[0]; }",
         "",
         's = "/* not a comment"; f();',
-        "x = 1; // \"quote in comment",
+        'x = 1; // "quote in comment',
     ],
 )
 def test_code_that_compiles(emu, grp, code):
@@ -272,7 +310,7 @@ def test_compile_error_after_validation(emu, grp):
     assert_error(emu.post("/deployments", json=body), "VX111")
 
 
-# -- list, get, filters ------------------------------------------------------------------------------
+# -- list, get, filters ---------------------------------------------------------------------------
 
 
 def test_list_newest_first(emu, grp):
@@ -288,8 +326,10 @@ def test_list_newest_first(emu, grp):
 
 def test_list_small_seed_counts(emu):
     assert len(emu.list_all("/deployments")) == 3
-    assert len(emu.list_all("/deployments", params={
-        "filter[devicegroup.id]": alpha_dev(emu)["id"]})) == 2
+    assert (
+        len(emu.list_all("/deployments", params={"filter[devicegroup.id]": alpha_dev(emu)["id"]}))
+        == 2
+    )
     assert len(emu.list_all("/deployments", as_user="demo-collab")) == 1
     assert emu.list_all("/deployments", as_user="demo-2fa") == []
 
@@ -327,13 +367,16 @@ def test_deployment_filters(emu, grp):
     assert set(f(**{"creator.id": "me"})) >= {a["id"], b["id"], c["id"]}
 
 
-@pytest.mark.parametrize("params", [
-    {"filter[flagged]": "maybe"},
-    {"filter[flagged]": ""},
-    {"filter[devicegroup.type]": "development_devicegroup"},
-    {"filter[type]": "x"},
-    {"filter[name]": "x"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"filter[flagged]": "maybe"},
+        {"filter[flagged]": ""},
+        {"filter[devicegroup.type]": "development_devicegroup"},
+        {"filter[type]": "x"},
+        {"filter[name]": "x"},
+    ],
+)
 def test_deployment_bad_filters(emu, params):
     assert_error(emu.get("/deployments", params=params), "VX108")
 
@@ -379,8 +422,13 @@ def test_created_flagged_has_flagger(emu, grp):
 
 def test_patch_description_and_tags(emu, grp):
     d = deploy(emu, grp, tags=["a"], description="x")
-    doc = {"data": {"type": "deployment", "id": d["id"],
-                    "attributes": {"description": None, "tags": ["b", "b", "c"]}}}
+    doc = {
+        "data": {
+            "type": "deployment",
+            "id": d["id"],
+            "attributes": {"description": None, "tags": ["b", "b", "c"]},
+        }
+    }
     got = assert_ok(emu.patch(f"/deployments/{d['id']}", json=doc))
     assert got["attributes"]["description"] is None
     assert got["attributes"]["tags"] == ["b", "c"]
@@ -416,7 +464,7 @@ def test_patch_wrong_type(emu, grp):
     assert_error(emu.patch(f"/deployments/{d['id']}", json=doc), "VX102")
 
 
-# -- min supported and delete --------------------------------------------------------------------------
+# -- min supported and delete ---------------------------------------------------------------------
 
 
 def test_min_supported_rules(emu, grp):
@@ -476,11 +524,19 @@ def test_delete_flagged_cx105_wins(emu, grp):
     d1 = deploy(emu, grp, flagged=True)
     deploy(emu, grp)
     deploy(emu, grp)
-    assert_ok(set_min(emu, grp["id"], assert_ok(emu.get(
-        f"/devicegroups/{grp['id']}"))["relationships"]["current_deployment"]["id"]))
+    assert_ok(
+        set_min(
+            emu,
+            grp["id"],
+            assert_ok(emu.get(f"/devicegroups/{grp['id']}"))["relationships"]["current_deployment"][
+                "id"
+            ],
+        )
+    )
     err = assert_error(emu.delete(f"/deployments/{d1['id']}"), "CX105")
-    assert err["detail"] == ("You cannot delete flagged deployments; set the flagged attribute to "
-                             "false and try again.")
+    assert err["detail"] == (
+        "You cannot delete flagged deployments; set the flagged attribute to false and try again."
+    )
     assert_ok(flag(emu, d1["id"], False))
     assert_ok(emu.delete(f"/deployments/{d1['id']}"), 204)
     # flagged and protected at once: CX105 is checked first

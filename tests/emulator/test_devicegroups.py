@@ -49,7 +49,7 @@ def make_any(emu, product_id, gtype, **attrs):
     return create_group(emu, product_id, gtype, targets=targets, **attrs)
 
 
-# -- create ---------------------------------------------------------------------------------
+# -- create ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("gtype", GROUP_TYPES)
@@ -105,8 +105,9 @@ def test_region_too_long_or_empty(emu, prod_id, gtype):
         assert resp.json()["errors"][0]["code"].startswith("VX")
 
 
-@pytest.mark.parametrize("gtype", ["development_devicegroup", "dut_devicegroup",
-                                   "pre_dut_devicegroup"])
+@pytest.mark.parametrize(
+    "gtype", ["development_devicegroup", "dut_devicegroup", "pre_dut_devicegroup"]
+)
 @pytest.mark.parametrize("attr", [{"region": "eu"}, {"load_code_after_blessing": True}])
 def test_production_only_attributes_refused_elsewhere(emu, prod_id, gtype, attr):
     assert_error(emu.post("/devicegroups", json=group_body(prod_id, gtype, **attr)), "VX104")
@@ -187,8 +188,10 @@ def test_several_fixtures_may_share_targets(emu, prod_id):
         (lambda d: d["data"].update(type="group"), "VX102"),
         (lambda d: d["data"].pop("type"), "VX101"),
         (lambda d: d["data"]["relationships"].pop("product"), "VX107"),
-        (lambda d: d["data"]["relationships"].update(product={"type": "account", "id": "x"}),
-         "VX107"),
+        (
+            lambda d: d["data"]["relationships"].update(product={"type": "account", "id": "x"}),
+            "VX107",
+        ),
         (lambda d: d["data"]["relationships"].update(product="x"), "VX107"),
         (lambda d: d["data"]["attributes"].pop("name"), "VX103"),
         (lambda d: d["data"]["attributes"].update(name=""), "VX105"),
@@ -196,12 +199,19 @@ def test_several_fixtures_may_share_targets(emu, prod_id):
         (lambda d: d["data"]["attributes"].update(name="n" * 81), "VX105"),
         (lambda d: d["data"]["attributes"].update(description="d" * 256), "VX106"),
         (lambda d: d["data"]["attributes"].update(colour="red"), "VX104"),
-        (lambda d: d["data"]["attributes"].update(created_at="2020-01-01T00:00:00.000Z"),
-         "VX104"),
-        (lambda d: d["data"]["relationships"].update(
-            owner={"type": "account", "id": "00000000-0000-0000-0000-000000000000"}), "VX107"),
-        (lambda d: d["data"]["relationships"].update(
-            current_deployment={"type": "deployment", "id": "x"}), "VX107"),
+        (lambda d: d["data"]["attributes"].update(created_at="2020-01-01T00:00:00.000Z"), "VX104"),
+        (
+            lambda d: d["data"]["relationships"].update(
+                owner={"type": "account", "id": "00000000-0000-0000-0000-000000000000"}
+            ),
+            "VX107",
+        ),
+        (
+            lambda d: d["data"]["relationships"].update(
+                current_deployment={"type": "deployment", "id": "x"}
+            ),
+            "VX107",
+        ),
     ],
 )
 def test_create_group_validation(emu, prod_id, mutate, code):
@@ -219,8 +229,9 @@ def test_create_group_unknown_or_invisible_product_nf101(emu):
     doc = group_body("00000000-0000-0000-0000-000000000000")
     assert_error(emu.post("/devicegroups", json=doc), "NF101")
     alpha = product(emu, "Alpha")
-    assert_error(emu.post("/devicegroups", json=group_body(alpha["id"]), as_user="demo-2fa"),
-                 "NF101")
+    assert_error(
+        emu.post("/devicegroups", json=group_body(alpha["id"]), as_user="demo-2fa"), "NF101"
+    )
 
 
 def test_create_group_validation_before_nf101(emu):
@@ -231,8 +242,7 @@ def test_create_group_validation_before_nf101(emu):
 
 def test_duplicate_group_name_cx101(emu):
     alpha = product(emu, "Alpha")
-    assert_error(emu.post("/devicegroups", json=group_body(alpha["id"], name="Alpha Dev")),
-                 "CX101")
+    assert_error(emu.post("/devicegroups", json=group_body(alpha["id"], name="Alpha Dev")), "CX101")
     # case-sensitive and per product
     create_group(emu, alpha["id"], name="alpha dev")
     create_group(emu, product(emu, "Bravo")["id"], name="Alpha Dev")
@@ -267,8 +277,9 @@ def test_development_group_in_non_commercial_product_ok(emu):
 
 def test_commercial_flag_via_control(emu, prod_id):
     emu.control("PATCH", "/accounts/demo", {"commercial": False})
-    assert_error(emu.post("/devicegroups", json=group_body(prod_id, "production_devicegroup")),
-                 "PX300")
+    assert_error(
+        emu.post("/devicegroups", json=group_body(prod_id, "production_devicegroup")), "PX300"
+    )
     emu.control("PATCH", "/accounts/demo", {"commercial": True})
     create_group(emu, prod_id, "production_devicegroup")
 
@@ -277,9 +288,12 @@ def test_commercial_flag_via_control(emu, prod_id):
 def test_fixture_target_rules(emu, prod_id, fixture_type):
     good = targets_for(emu, prod_id, fixture_type)
     other_family = targets_for(
-        emu, prod_id,
-        "pre_factoryfixture_devicegroup" if fixture_type == "factoryfixture_devicegroup"
-        else "factoryfixture_devicegroup")
+        emu,
+        prod_id,
+        "pre_factoryfixture_devicegroup"
+        if fixture_type == "factoryfixture_devicegroup"
+        else "factoryfixture_devicegroup",
+    )
     dev = create_group(emu, prod_id)
     other_product = create_product(emu)["id"]
     foreign = targets_for(emu, other_product, fixture_type)
@@ -305,15 +319,16 @@ def test_fixture_target_rules(emu, prod_id, fixture_type):
     assert_error(attempt({"production_target": unknown, "dut_target": good["dut_target"]}), "NF101")
 
 
-@pytest.mark.parametrize("gtype", ["development_devicegroup", "production_devicegroup",
-                                   "dut_devicegroup"])
+@pytest.mark.parametrize(
+    "gtype", ["development_devicegroup", "production_devicegroup", "dut_devicegroup"]
+)
 def test_targets_forbidden_on_non_fixture(emu, prod_id, gtype):
     t = targets_for(emu, prod_id, "factoryfixture_devicegroup")
     doc = group_body(prod_id, gtype, targets={"production_target": t["production_target"]})
     assert_error(emu.post("/devicegroups", json=doc), "VX107")
 
 
-# -- list and get -----------------------------------------------------------------------------
+# -- list and get ---------------------------------------------------------------------------------
 
 
 def test_list_groups_small_seed(emu):
@@ -334,27 +349,36 @@ def test_list_groups_filters(emu, prod_id):
     dg = create_group(emu, prod_id)
 
     def names(**flt):
-        return sorted(g["attributes"]["name"] for g in emu.list_all(
-            "/devicegroups", params={f"filter[{k}]": v for k, v in flt.items()}))
+        return sorted(
+            g["attributes"]["name"]
+            for g in emu.list_all(
+                "/devicegroups", params={f"filter[{k}]": v for k, v in flt.items()}
+            )
+        )
 
-    assert names(**{"product.id": prod_id}) == sorted([pg["attributes"]["name"],
-                                                       dg["attributes"]["name"]])
+    assert names(**{"product.id": prod_id}) == sorted(
+        [pg["attributes"]["name"], dg["attributes"]["name"]]
+    )
     assert names(type="production_devicegroup") == [pg["attributes"]["name"]]
     assert names(**{"owner.id": collab}) == ["Shared Dev"]
     assert "Shared Dev" not in names(**{"owner.id": demo})
     assert names(**{"owner.id": "me"}) == names(**{"owner.id": demo})
-    assert names(**{"owner.id": "me", "type": "development_devicegroup",
-                    "product.id": prod_id}) == [dg["attributes"]["name"]]
+    assert names(
+        **{"owner.id": "me", "type": "development_devicegroup", "product.id": prod_id}
+    ) == [dg["attributes"]["name"]]
     assert names(**{"product.id": "00000000-0000-0000-0000-000000000000"}) == []
 
 
-@pytest.mark.parametrize("params", [
-    {"filter[type]": "devicegroup"},
-    {"filter[type]": "bogus"},
-    {"filter[type]": ""},
-    {"filter[devicegroup.id]": "x"},
-    {"filter[sha]": "x"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"filter[type]": "devicegroup"},
+        {"filter[type]": "bogus"},
+        {"filter[type]": ""},
+        {"filter[devicegroup.id]": "x"},
+        {"filter[sha]": "x"},
+    ],
+)
 def test_list_groups_bad_filters(emu, params):
     assert_error(emu.get("/devicegroups", params=params), "VX108")
 
@@ -373,7 +397,7 @@ def test_collaborator_sees_shared_group(emu):
     assert got["id"] == shared["id"]
 
 
-# -- PATCH -------------------------------------------------------------------------------------
+# -- PATCH ----------------------------------------------------------------------------------------
 
 
 def patch(emu, g, type_=None, attributes=None, relationships=None, with_id=True):
@@ -390,8 +414,13 @@ def patch(emu, g, type_=None, attributes=None, relationships=None, with_id=True)
 def test_patch_group_name_env_load(emu, prod_id):
     g = create_group(emu, prod_id, "production_devicegroup", env_vars={"A": "1", "B": 2})
     advance(emu, 2)
-    got = assert_ok(patch(emu, g, attributes={"name": "v2", "load_code_after_blessing": False,
-                                             "env_vars": {"C": "3"}}))
+    got = assert_ok(
+        patch(
+            emu,
+            g,
+            attributes={"name": "v2", "load_code_after_blessing": False, "env_vars": {"C": "3"}},
+        )
+    )
     assert got["attributes"]["name"] == "v2"
     assert got["attributes"]["load_code_after_blessing"] is False
     assert got["attributes"]["env_vars"] == {"C": "3"}
@@ -409,7 +438,9 @@ def test_patch_env_vars_null_means_empty(emu, prod_id):
 def test_patch_generic_type_and_no_change(emu, prod_id):
     g = create_group(emu, prod_id, "dut_devicegroup")
     advance(emu, 2)
-    got = assert_ok(patch(emu, g, type_="devicegroup", attributes={"name": g["attributes"]["name"]}))
+    got = assert_ok(
+        patch(emu, g, type_="devicegroup", attributes={"name": g["attributes"]["name"]})
+    )
     assert got["type"] == "dut_devicegroup"
     assert got["attributes"]["updated_at"] == g["attributes"]["updated_at"]
 
@@ -431,10 +462,18 @@ def test_patch_wrong_type_vx102(emu, prod_id, wrong):
         ("development_devicegroup", {"env_vars": {"9": "x"}}, None, "VX112"),
         ("development_devicegroup", {"updated_at": "2020-01-01T00:00:00.000Z"}, None, "VX104"),
         ("development_devicegroup", None, {"product": {"type": "product", "id": "x"}}, "VX107"),
-        ("development_devicegroup", None,
-         {"current_deployment": {"type": "deployment", "id": "x"}}, "VX107"),
-        ("development_devicegroup", None,
-         {"min_supported_deployment": {"type": "deployment", "id": "x"}}, "VX107"),
+        (
+            "development_devicegroup",
+            None,
+            {"current_deployment": {"type": "deployment", "id": "x"}},
+            "VX107",
+        ),
+        (
+            "development_devicegroup",
+            None,
+            {"min_supported_deployment": {"type": "deployment", "id": "x"}},
+            "VX107",
+        ),
     ],
 )
 def test_patch_group_invalid(emu, prod_id, gtype, attrs, rels, code):
@@ -468,7 +507,7 @@ def test_patch_fixture_targets(emu, prod_id):
     assert_error(patch(emu, dev, relationships={"dut_target": t2["dut_target"]}), "VX107")
 
 
-# -- DELETE ------------------------------------------------------------------------------------
+# -- DELETE ---------------------------------------------------------------------------------------
 
 
 def test_delete_group(emu, prod_id):
@@ -495,8 +534,10 @@ def test_delete_group_with_flagged_deployment_cx105(emu, prod_id):
     g = create_group(emu, prod_id)
     d = deploy(emu, g, flagged=True)
     err = assert_error(emu.delete(f"/devicegroups/{g['id']}"), "CX105")
-    assert err["detail"] == ("You cannot delete a devicegroup with flagged deployments; set the "
-                             "flagged attribute to false and try again.")
+    assert err["detail"] == (
+        "You cannot delete a devicegroup with flagged deployments; set the "
+        "flagged attribute to false and try again."
+    )
     doc = {"data": {"type": "deployment", "id": d["id"], "attributes": {"flagged": False}}}
     assert_ok(emu.patch(f"/deployments/{d['id']}", json=doc))
     assert_ok(emu.delete(f"/devicegroups/{g['id']}"), 204)
@@ -519,10 +560,19 @@ def test_delete_group_deletes_deployments_and_webhooks(emu, prod_id):
     g = create_group(emu, prod_id)
     d1 = deploy(emu, g)
     d2 = deploy(emu, g)
-    hook = assert_ok(emu.post("/webhooks", json={"data": {
-        "type": "webhook",
-        "attributes": {"url": "https://example.com/h", "event": "deployment"},
-        "relationships": {"devicegroup": ident(g)}}}), 201)
+    hook = assert_ok(
+        emu.post(
+            "/webhooks",
+            json={
+                "data": {
+                    "type": "webhook",
+                    "attributes": {"url": "https://example.com/h", "event": "deployment"},
+                    "relationships": {"devicegroup": ident(g)},
+                }
+            },
+        ),
+        201,
+    )
     assert_ok(emu.delete(f"/devicegroups/{g['id']}"), 204)
     for d in (d1, d2):
         assert_error(emu.get(f"/deployments/{d['id']}"), "NF100")
@@ -534,7 +584,7 @@ def test_delete_group_unknown_nf100(emu):
     assert_error(emu.delete("/devicegroups/00000000-0000-0000-0000-000000000000"), "NF100")
 
 
-# -- restart -----------------------------------------------------------------------------------
+# -- restart --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("action", ["restart", "conditional_restart"])
@@ -542,8 +592,7 @@ def test_group_restart_204(emu, prod_id, action):
     empty = create_group(emu, prod_id)
     assert_ok(emu.post(f"/devicegroups/{empty['id']}/{action}"), 204)
     assert_ok(emu.post(f"/devicegroups/{alpha_dev(emu)['id']}/{action}"), 204)
-    assert_error(emu.post(f"/devicegroups/00000000-0000-0000-0000-000000000000/{action}"),
-                 "NF100")
+    assert_error(emu.post(f"/devicegroups/00000000-0000-0000-0000-000000000000/{action}"), "NF100")
 
 
 @pytest.mark.parametrize("action", ["restart", "conditional_restart"])
@@ -560,5 +609,4 @@ def test_group_updated_at_changes_on_deployment(emu, prod_id):
     got = assert_ok(emu.get(f"/devicegroups/{g['id']}"))
     assert got["attributes"]["updated_at"] > g["attributes"]["updated_at"]
     assert got["relationships"]["current_deployment"] == {"type": "deployment", "id": d["id"]}
-    assert got["relationships"]["min_supported_deployment"] == {"type": "deployment",
-                                                                "id": d["id"]}
+    assert got["relationships"]["min_supported_deployment"] == {"type": "deployment", "id": d["id"]}

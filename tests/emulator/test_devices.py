@@ -44,9 +44,21 @@ from tests.emulator.helpers import (
 
 IMP_TYPES = {"imp001", "imp002", "imp003", "imp004m", "imp005", "imp006"}
 DEVICE_ATTRS = {
-    "name", "agent_id", "agent_url", "device_online", "device_state_changed_at", "agent_running",
-    "agent_state_changed_at", "last_enrolled_at", "imp_type", "ip_address", "mac_address",
-    "free_memory", "rssi", "swversion", "plan_id",
+    "name",
+    "agent_id",
+    "agent_url",
+    "device_online",
+    "device_state_changed_at",
+    "agent_running",
+    "agent_state_changed_at",
+    "last_enrolled_at",
+    "imp_type",
+    "ip_address",
+    "mac_address",
+    "free_memory",
+    "rssi",
+    "swversion",
+    "plan_id",
 }
 
 
@@ -83,25 +95,34 @@ def test_small_seed_devices_shape(emu):
     assert len(items) == 6
     for d in items:
         check_device(d, emu.base)
-    alpha = [d for d in items if d["relationships"].get("devicegroup", {}).get("id")
-             == alpha_dev(emu)["id"]]
+    alpha = [
+        d
+        for d in items
+        if d["relationships"].get("devicegroup", {}).get("id") == alpha_dev(emu)["id"]
+    ]
     assert len(alpha) == 3
     assert all(d["attributes"]["imp_type"] == "imp004m" for d in alpha)
     assert sorted(d["attributes"]["device_online"] for d in alpha) == [False, True, True]
     un = [d for d in items if "devicegroup" not in d["relationships"]]
     assert len(un) == 2
     assert sorted(d["attributes"]["device_online"] for d in un) == [False, True]
-    assert any(d["attributes"]["imp_type"] == "imp001" and d["attributes"]["device_online"]
-               for d in un)
+    assert any(
+        d["attributes"]["imp_type"] == "imp001" and d["attributes"]["device_online"] for d in un
+    )
 
 
 @pytest.mark.parametrize("form", ["id", "ID", "mac", "MAC", "agent", "mac-pct"])
 def test_get_device_by_any_identifier(emu, form):
     dev = online_alpha_device(emu)
     a = dev["attributes"]
-    ident = {"id": dev["id"], "ID": dev["id"].upper(), "mac": a["mac_address"],
-             "MAC": a["mac_address"].upper(), "agent": a["agent_id"],
-             "mac-pct": a["mac_address"].replace(":", "%3A")}[form]
+    ident = {
+        "id": dev["id"],
+        "ID": dev["id"].upper(),
+        "mac": a["mac_address"],
+        "MAC": a["mac_address"].upper(),
+        "agent": a["agent_id"],
+        "mac-pct": a["mac_address"].replace(":", "%3A"),
+    }[form]
     got = get_device(emu, ident)
     assert got["id"] == dev["id"]
     assert got == dev
@@ -140,7 +161,7 @@ def test_owner_sees_own_device_in_foreign_group_and_collaborator_sees_it(emu):
     assert_ok(emu.get(f"/devices/{shared_dev['id']}", as_user="demo-collab"))
 
 
-# -- filters -----------------------------------------------------------------------------------
+# -- filters --------------------------------------------------------------------------------------
 
 
 def ids(items):
@@ -157,8 +178,9 @@ def test_device_filters(emu):
     assert ids(devices(emu, **{"owner.id": "me"})) == ids(own)
     assert ids(devices(emu, **{"owner.id": demo.upper()})) == ids(own)
     assert len(devices(emu, **{"owner.id": collab})) == 1
-    in_alpha = [d for d in all_devs if d["relationships"].get("product", {}).get("id")
-                == alpha["id"]]
+    in_alpha = [
+        d for d in all_devs if d["relationships"].get("product", {}).get("id") == alpha["id"]
+    ]
     assert ids(devices(emu, **{"product.id": alpha["id"]})) == ids(in_alpha)
     assert ids(devices(emu, **{"devicegroup.id": g["id"]})) == ids(in_alpha)
     un = devices(emu, **{"devicegroup.owner.id": "null"})
@@ -173,13 +195,16 @@ def test_device_filters(emu):
     assert len(both) == 2
 
 
-@pytest.mark.parametrize("params", [
-    {"filter[devicegroup.type]": "devicegroup"},
-    {"filter[devicegroup.type]": "nope"},
-    {"filter[device_online]": "true"},
-    {"filter[type]": "development_devicegroup"},
-    {"filter[owner.id]": ""},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"filter[devicegroup.type]": "devicegroup"},
+        {"filter[devicegroup.type]": "nope"},
+        {"filter[device_online]": "true"},
+        {"filter[type]": "development_devicegroup"},
+        {"filter[owner.id]": ""},
+    ],
+)
 def test_device_bad_filters(emu, params):
     assert_error(emu.get("/devices", params=params), "VX108")
 
@@ -191,7 +216,7 @@ def test_device_order_join_time(emu):
     assert after == [*before, new["id"]]
 
 
-# -- PATCH ---------------------------------------------------------------------------------------
+# -- PATCH ----------------------------------------------------------------------------------------
 
 
 def patch_dev(emu, dev_id, attrs=None, rels=None, type_="device", with_id=True):
@@ -393,8 +418,9 @@ def test_online_offline_flips(emu):
     got = set_state(emu, dev["id"], online=False)
     assert got["attributes"]["device_online"] is False
     assert got["attributes"]["ip_address"] is None
-    assert got["attributes"]["device_state_changed_at"] > dev["attributes"][
-        "device_state_changed_at"]
+    assert (
+        got["attributes"]["device_state_changed_at"] > dev["attributes"]["device_state_changed_at"]
+    )
     assert status_lines(emu, dev["id"])[n:] == ["Device disconnected"]
     set_state(emu, dev["id"], online=True)
     assert status_lines(emu, dev["id"])[n:] == ["Device disconnected", "Device connected"]
@@ -403,8 +429,13 @@ def test_online_offline_flips(emu):
 
 def test_state_call_sets_telemetry(emu):
     dev = online_alpha_device(emu)
-    got = set_state(emu, dev["attributes"]["mac_address"], rssi=-70, free_memory=80000,
-                    swversion="abc - release-1.0")
+    got = set_state(
+        emu,
+        dev["attributes"]["mac_address"],
+        rssi=-70,
+        free_memory=80000,
+        swversion="abc - release-1.0",
+    )
     assert got["id"] == dev["id"]
     a = get_device(emu, dev["id"])["attributes"]
     assert (a["rssi"], a["free_memory"], a["swversion"]) == (-70, 80000, "abc - release-1.0")
@@ -435,13 +466,12 @@ def test_deployment_does_not_restart(emu):
     d = deploy(emu, alpha_dev(emu), "new();")
     g = alpha_dev(emu)
     body = {"data": {"type": "deployment", "id": d["id"]}}
-    assert_ok(emu.put(f"/devicegroups/{g['id']}/relationships/min_supported_deployment",
-                      json=body))
+    assert_ok(emu.put(f"/devicegroups/{g['id']}/relationships/min_supported_deployment", json=body))
     time.sleep(0.2)
     assert len(history(emu, dev["id"])) == n
 
 
-# -- historical logs -----------------------------------------------------------------------------
+# -- historical logs ------------------------------------------------------------------------------
 
 
 def test_history_small_seed(emu):
@@ -468,7 +498,8 @@ def test_history_fed_entries_newest_first_strictly_increasing(emu):
     assert res == {"written": 8}
     got = history(emu, dev["id"])[:8]
     assert [(e["type"], e["msg"]) for e in reversed(got)] == [
-        (e["type"], e["msg"]) for e in entries]
+        (e["type"], e["msg"]) for e in entries
+    ]
     ts = [e["ts"] for e in got]
     assert ts == sorted(ts, reverse=True) and len(set(ts)) == 8
     assert all(e["log_type"] == "development" for e in got)
@@ -476,8 +507,11 @@ def test_history_fed_entries_newest_first_strictly_increasing(emu):
 
 def test_history_repeat(emu):
     dev = online_alpha_device(emu)
-    res = emu.control("POST", f"/devices/{dev['id']}/logs",
-                      {"entries": [{"type": "device.log", "msg": "r"}], "repeat": 3})
+    res = emu.control(
+        "POST",
+        f"/devices/{dev['id']}/logs",
+        {"entries": [{"type": "device.log", "msg": "r"}], "repeat": 3},
+    )
     assert res == {"written": 3}
     assert [e["msg"] for e in history(emu, dev["id"])[:4]].count("r") == 3
 
@@ -579,3 +613,32 @@ def test_moved_device_in_other_product_group(emu):
     dev = online_alpha_device(emu)
     assert_ok(assign(emu, g["id"], dev["id"]), 204)
     assert get_device(emu, dev["id"])["relationships"]["product"]["id"] == p["id"]
+
+
+def test_history_default_retention_1000(emu):
+    dev = online_alpha_device(emu)
+    res = emu.control(
+        "POST",
+        f"/devices/{dev['id']}/logs",
+        {"entries": [{"type": "device.log", "msg": "bulk"}], "repeat": 990},
+    )
+    assert res == {"written": 990}
+    entries = history(emu, dev["id"])
+    assert len(entries) == 1000
+    doc = emu.get(f"/devices/{dev['id']}/logs", params={"page[size]": 100}).json()
+    assert doc["links"]["last"].endswith("page[number]=10&page[size]=100")
+
+
+def test_move_runs_new_group_code_at_once(emu):
+    restart_delay(emu, 0)
+    dev = online_alpha_device(emu)
+    assert_ok(emu.post(f"/devices/{dev['id']}/restart"), 204)
+    wait_for(lambda: status_lines(emu, dev["id"])[-1:] == ["Device connected"])
+    target = create_group(emu, product(emu, "Alpha")["id"])
+    deploy(emu, target, "other();")
+    n = len(status_lines(emu, dev["id"]))
+    assert_ok(assign(emu, target["id"], dev["id"]), 204)
+    lines = new_status_lines(emu, dev["id"], n, 4)
+    assert lines[:2] == ["Device restarting", "Agent restarted: reload."]
+    assert DOWNLOADING_RE.match(lines[2])
+    assert lines[3] == "Device connected"

@@ -43,16 +43,25 @@ def check_raw_error(resp, code, auth=False):
     assert resp.headers["content-type"].startswith("application/json" if auth else JSONAPI)
     doc = resp.json()
     assert [(e["code"], e["status"], e["title"]) for e in doc["errors"]] == [
-        (code, str(status), title)]
+        (code, str(status), title)
+    ]
 
 
-# -- body syntax and document shape --------------------------------------------------------------
+# -- body syntax and document shape ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b'{"data": }', b"not json", b"\xff\xfe\x00", b'{"data": "\xe9"}', b"{'a': 1}",
-     b'{"data": {"type": "product"}} trailing', b"\xef\xbb\xbf{\"data\": 1"],
+    [
+        b"{",
+        b'{"data": }',
+        b"not json",
+        b"\xff\xfe\x00",
+        b'{"data": "\xe9"}',
+        b"{'a': 1}",
+        b'{"data": {"type": "product"}} trailing',
+        b'\xef\xbb\xbf{"data": 1',
+    ],
 )
 def test_malformed_body_vx100(emu, body):
     resp = raw_post(emu, "/products", body)
@@ -70,8 +79,9 @@ def test_body_over_16_mib_vx100(emu):
 
 def test_body_just_under_16_mib_is_parsed(emu):
     pad = 16 * 1024 * 1024 - 200
-    body = json.dumps({"data": {"type": "product",
-                                "attributes": {"name": "ok", "description": "d" * pad}}}).encode()
+    body = json.dumps(
+        {"data": {"type": "product", "attributes": {"name": "ok", "description": "d" * pad}}}
+    ).encode()
     assert len(body) < 16 * 1024 * 1024
     resp = raw_post(emu, "/products", body)
     check_raw_error(resp, "VX106")
@@ -79,8 +89,19 @@ def test_body_just_under_16_mib_is_parsed(emu):
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"null", b"[]", b"5", b'"data"', b"{}", b'{"data": null}', b'{"data": []}',
-     b'{"data": 3}', b'{"datum": {"type": "product"}}', b'{"data": {"attributes": {}}}'],
+    [
+        b"",
+        b"null",
+        b"[]",
+        b"5",
+        b'"data"',
+        b"{}",
+        b'{"data": null}',
+        b'{"data": []}',
+        b'{"data": 3}',
+        b'{"datum": {"type": "product"}}',
+        b'{"data": {"attributes": {}}}',
+    ],
 )
 def test_bad_document_vx101(emu, body):
     check_raw_error(raw_post(emu, "/products", body), "VX101")
@@ -101,8 +122,14 @@ def test_deeply_nested_json_is_400_not_500(emu):
 
 @pytest.mark.parametrize(
     "attrs",
-    [{"name": "a\u0000b"}, {"name": "\U0001f600" * 10}, {"name": "x", "description": 1e308},
-     {"name": {"nested": "object"}}, {"name": ["list"]}, {"name": True}],
+    [
+        {"name": "a\u0000b"},
+        {"name": "\U0001f600" * 10},
+        {"name": "x", "description": 1e308},
+        {"name": {"nested": "object"}},
+        {"name": ["list"]},
+        {"name": True},
+    ],
 )
 def test_odd_values_never_500(emu, attrs):
     resp = emu.post("/products", json={"data": {"type": "product", "attributes": attrs}})
@@ -114,10 +141,13 @@ def test_content_type_ignored(emu):
         body = json.dumps({"data": {"type": "product", "attributes": {"name": ctype}}})
         resp = emu.post("/products", data=body.encode(), headers={"Content-Type": ctype})
         assert_ok(resp, 201)
-    resp = raw_request(emu, "POST", "/v5/products",
-                       body=json.dumps({"data": {"type": "product",
-                                                 "attributes": {"name": "none"}}}).encode(),
-                       headers={"Content-Type": ""})
+    resp = raw_request(
+        emu,
+        "POST",
+        "/v5/products",
+        body=json.dumps({"data": {"type": "product", "attributes": {"name": "none"}}}).encode(),
+        headers={"Content-Type": ""},
+    )
     assert resp.status == 201
 
 
@@ -134,8 +164,9 @@ def test_body_ignored_where_none_taken(emu, body):
 
 
 @given(st.binary(max_size=300))
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_fuzzed_bodies_never_5xx(emu, body):
     resp = raw_post(emu, "/devicegroups", body)
     assert resp.status in (400, 201), (resp.status, resp.body)
@@ -144,12 +175,16 @@ def test_fuzzed_bodies_never_5xx(emu, body):
         assert doc["errors"][0]["code"].startswith("VX")
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c,
-                                                                        max_size=3),
-                    max_leaves=10))
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+        max_leaves=10,
+    )
+)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_fuzzed_documents_never_5xx(emu, doc):
     body = {"data": {"type": "deployment", "attributes": doc, "relationships": doc}}
     resp = emu.post("/deployments", json=body)
@@ -157,14 +192,23 @@ def test_fuzzed_documents_never_5xx(emu, doc):
     assert resp.status_code in (201, 400, 404), resp.text
 
 
-# -- routing -----------------------------------------------------------------------------------
+# -- routing --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/v5/nope", "/v5/products/x/y/z", "/v5/devices/0000000000000000/nope", "/", "/nope",
-     "/v4/products", "/v5", "/v5/accounts/me/capabilities",
-     "/v5/devicegroups/x/relationships/nope", "/_emulatorx"],
+    [
+        "/v5/nope",
+        "/v5/products/x/y/z",
+        "/v5/devices/0000000000000000/nope",
+        "/",
+        "/nope",
+        "/v4/products",
+        "/v5",
+        "/v5/accounts/me/capabilities",
+        "/v5/devicegroups/x/relationships/nope",
+        "/_emulatorx",
+    ],
 )
 def test_unknown_paths_nf102(emu, path):
     resp = raw_request(emu, "GET", path, as_user=None)
@@ -200,7 +244,7 @@ def test_nf102_detail(emu):
     assert err["detail"].startswith("No endpoint matches GET ")
 
 
-# -- precedence ---------------------------------------------------------------------------------
+# -- precedence -----------------------------------------------------------------------------------
 
 
 def test_routing_before_auth(emu):
@@ -214,13 +258,15 @@ def test_auth_before_body(emu):
 
 def test_body_before_path_resource(emu):
     check_raw_error(raw_post(emu, "/devices/00000000000000aa", b"{", method="PATCH"), "VX100")
-    resp = emu.patch("/devices/00000000000000aa",
-                     json={"data": {"type": "product", "attributes": {}}})
+    resp = emu.patch(
+        "/devices/00000000000000aa", json={"data": {"type": "product", "attributes": {}}}
+    )
     assert_error(resp, "VX102")
     resp = emu.patch(f"/products/{UNKNOWN_UUID}", json={"data": []})
     assert_error(resp, "VX101")
-    resp = emu.patch(f"/products/{UNKNOWN_UUID}",
-                     json={"data": {"type": "product", "attributes": {"name": ""}}})
+    resp = emu.patch(
+        f"/products/{UNKNOWN_UUID}", json={"data": {"type": "product", "attributes": {"name": ""}}}
+    )
     assert_error(resp, "NF100")
 
 
@@ -235,8 +281,13 @@ def test_injected_failure_before_routing_and_auth(emu):
 
 def test_reference_before_permission_before_constraint(emu):
     shared = product(emu, "Shared Product")
-    doc = {"data": {"type": "production_devicegroup", "attributes": {"name": "Shared Dev"},
-                    "relationships": {"product": {"type": "product", "id": shared["id"]}}}}
+    doc = {
+        "data": {
+            "type": "production_devicegroup",
+            "attributes": {"name": "Shared Dev"},
+            "relationships": {"product": {"type": "product", "id": shared["id"]}},
+        }
+    }
     assert_error(emu.post("/devicegroups", json=doc), "PX300")
     doc["data"]["relationships"]["product"]["id"] = UNKNOWN_UUID
     assert_error(emu.post("/devicegroups", json=doc), "NF101")
@@ -244,9 +295,13 @@ def test_reference_before_permission_before_constraint(emu):
 
 def test_validation_before_constraint(emu):
     g = alpha_dev(emu)
-    doc = {"data": {"type": "development_devicegroup",
-                    "attributes": {"name": "Alpha Dev", "description": "d" * 300},
-                    "relationships": {"product": g["relationships"]["product"]}}}
+    doc = {
+        "data": {
+            "type": "development_devicegroup",
+            "attributes": {"name": "Alpha Dev", "description": "d" * 300},
+            "relationships": {"product": g["relationships"]["product"]},
+        }
+    }
     assert_error(emu.post("/devicegroups", json=doc), "VX106")
 
 
@@ -307,9 +362,10 @@ def _read_all(s: socket.socket, limit_s: float = 5.0) -> bytes:
         if b"\r\n\r\n" in data:
             head, _, rest = data.partition(b"\r\n\r\n")
             for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    if len(rest) >= int(line.split(b":")[1]):
-                        return data
+                if line.lower().startswith(b"content-length:") and len(rest) >= int(
+                    line.split(b":")[1]
+                ):
+                    return data
     return data
 
 
@@ -340,8 +396,11 @@ def test_truncated_body_does_not_hang(emu):
     tok = emu.login()
     s = _raw_socket(emu)
     try:
-        s.sendall(b"POST /v5/products HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                  tok.encode() + b"\r\nContent-Length: 100\r\n\r\n{\"data\":")
+        s.sendall(
+            b"POST /v5/products HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + tok.encode()
+            + b'\r\nContent-Length: 100\r\n\r\n{"data":'
+        )
         s.shutdown(socket.SHUT_WR)
         t0 = time.monotonic()
         data = _read_all(s, 6)
@@ -363,14 +422,22 @@ def test_slow_client_does_not_block_others(emu):
         s.close()
 
 
-# -- concurrency ------------------------------------------------------------------------------------
+# -- concurrency ----------------------------------------------------------------------------------
 
 
 def test_hundreds_of_concurrent_requests(emu):
     tok = emu.login()
     dev = online_alpha_device(emu)
-    paths = ["/products", "/devicegroups", "/devices", "/deployments", "/accounts/me",
-             f"/devices/{dev['id']}", f"/devices/{dev['id']}/logs", "/nope"]
+    paths = [
+        "/products",
+        "/devicegroups",
+        "/devices",
+        "/deployments",
+        "/accounts/me",
+        f"/devices/{dev['id']}",
+        f"/devices/{dev['id']}/logs",
+        "/nope",
+    ]
 
     def one(i):
         path = paths[i % len(paths)]
@@ -391,9 +458,12 @@ def test_concurrent_writes_consistent(emu):
     tok = emu.login()
 
     def create(i):
-        r = requests.post(emu.base + "/products", timeout=20,
-                          headers={"Authorization": f"Bearer {tok}"},
-                          json={"data": {"type": "product", "attributes": {"name": f"c{i % 50}"}}})
+        r = requests.post(
+            emu.base + "/products",
+            timeout=20,
+            headers={"Authorization": f"Bearer {tok}"},
+            json={"data": {"type": "product", "attributes": {"name": f"c{i % 50}"}}},
+        )
         return r.status_code
 
     with ThreadPoolExecutor(max_workers=40) as pool:
@@ -409,9 +479,18 @@ def test_latency_is_parallel(emu):
     emu.control("PUT", "/faults", {"latency_ms": 400})
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=20) as pool:
-        codes = list(pool.map(lambda _: requests.get(
-            emu.base + "/accounts/me", headers={"Authorization": f"Bearer {tok}"},
-            timeout=10).status_code, range(20)))
+        codes = list(
+            pool.map(
+                lambda _: (
+                    requests.get(
+                        emu.base + "/accounts/me",
+                        headers={"Authorization": f"Bearer {tok}"},
+                        timeout=10,
+                    ).status_code
+                ),
+                range(20),
+            )
+        )
     elapsed = time.monotonic() - t0
     assert codes == [200] * 20
     assert 0.4 <= elapsed < 2.5
@@ -458,3 +537,60 @@ def test_streams_of_several_accounts(emu):
     finally:
         for stream in opened:
             stream.close()
+
+
+# -- detail texts with placeholders (§4.4) --------------------------------------------------------
+
+
+def test_px100_detail_variants(emu):
+    err = assert_error(emu.get("/products", as_user=None), "PX100")
+    assert err["detail"] == "An access token is required."
+    err = assert_error(emu.get("/products", token="bogus"), "PX100")
+    assert err["detail"] == "The access token is invalid."
+    resp = emu.post("/auth", as_user=None, json={"id": "demo", "password": "nope"})
+    err = assert_error(resp, "PX100", auth=True)
+    assert err["detail"] == "The identifier or password is incorrect."
+
+
+def test_templated_details(emu):
+    err = assert_error(emu.request("PUT", "/products"), "VX120")
+    assert err["detail"].startswith("PUT is not allowed on ")
+    assert err["detail"].endswith("/products.")
+    err = assert_error(emu.get("/devices/00000000000000aa"), "NF100")
+    assert err["detail"] == "The device '00000000000000aa' was not found."
+    err = assert_error(
+        emu.post("/products", json={"data": {"type": "device", "attributes": {"name": "x"}}}),
+        "VX102",
+    )
+    assert err["detail"] == "The type 'device' is not valid here; expected 'product'."
+    err = assert_error(
+        emu.post("/products", json={"data": {"type": "product", "attributes": {}}}), "VX103"
+    )
+    assert err["detail"] == "The attribute 'name' is required."
+    err = assert_error(
+        emu.post(
+            "/products",
+            json={"data": {"type": "product", "attributes": {"name": "x", "colour": "red"}}},
+        ),
+        "VX104",
+    )
+    assert err["detail"] == "The attribute 'colour' is not allowed here or has an invalid value."
+    err = assert_error(emu.get("/products", params={"filter[bogus]": "1"}), "VX108")
+    assert (
+        err["detail"] == "The filter 'filter[bogus]' is not supported by this endpoint."
+        or err["detail"] == "The filter 'bogus' is not supported by this endpoint."
+    )
+    err = assert_error(emu.get("/products", params={"page[size]": "0"}), "VX109")
+    assert err["detail"] == "'page[size]' must be a whole number of at least 1."
+    err = assert_error(emu.get("/nope"), "NF102")
+    assert err["detail"] in ("No endpoint matches GET /v5/nope.", "No endpoint matches GET /nope.")
+
+
+def test_px400_detail_names_retry_after(emu):
+    tok = emu.login()
+    emu.config(rate_limit={"limit": 1, "window_s": 5})
+    emu.get("/products", token=tok)
+    resp = emu.get("/products", token=tok)
+    err = assert_error(resp, "PX400")
+    n = int(resp.headers["Retry-After"])
+    assert err["detail"] == f"Too many requests; retry after {n} second(s)."

@@ -352,6 +352,7 @@ def test_list_filters_and_order(w, pid):
     other = w.product()["id"]
     groups = [w.group(pid), w.group(other, "production_devicegroup"),
               w.group(pid, "dut_devicegroup")]
+    groups_by_type = {"prod": groups[1]["id"]}
     w.group(w.product("demo-2fa")["id"], user="demo-2fa")
 
     def listed(**flt: str) -> list[str]:
@@ -359,9 +360,12 @@ def test_list_filters_and_order(w, pid):
         return [g["id"] for g in w.emu.list_all("/devicegroups", params=params,
                                                  token=w.token("demo"))]
 
+    # §5.5: created_at, then id (groups made within one millisecond tie on created_at).
+    groups.sort(key=lambda g: (g["attributes"]["created_at"], g["id"]))
     assert listed() == [g["id"] for g in groups]
-    assert listed(**{"product.id": pid.upper()}) == [groups[0]["id"], groups[2]["id"]]
-    assert listed(type="production_devicegroup") == [groups[1]["id"]]
+    assert listed(**{"product.id": pid.upper()}) == [g["id"] for g in groups
+                                                      if g["id"] != groups_by_type["prod"]]
+    assert listed(type="production_devicegroup") == [groups_by_type["prod"]]
     assert listed(**{"owner.id": "me"}) == listed()
     assert listed(**{"owner.id": w.account("demo-2fa").id}) == []
     for params in ({"filter[type]": "devicegroup"}, {"filter[type]": ""},

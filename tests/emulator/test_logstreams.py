@@ -40,8 +40,15 @@ def compact(obj) -> str:
 
 
 def msg_json(emu, dev_id, entry) -> str:
-    return compact({"device_id": dev_id, "ts": entry["ts"], "log_type": entry["log_type"],
-                    "type": entry["type"], "msg": entry["msg"]})
+    return compact(
+        {
+            "device_id": dev_id,
+            "ts": entry["ts"],
+            "log_type": entry["log_type"],
+            "type": entry["type"],
+            "msg": entry["msg"],
+        }
+    )
 
 
 def sub_json(dev_id, state="subscribed") -> str:
@@ -65,7 +72,7 @@ def sentinel(emu, st: Stream, dev_id: str, text: str = "sentinel") -> None:
         assert ev.data.startswith(dev_id + " ") and ev.data.endswith(" " + text), ev
 
 
-# -- creation ------------------------------------------------------------------------------------
+# -- creation -------------------------------------------------------------------------------------
 
 
 def test_create_stream_shape(emu):
@@ -75,8 +82,7 @@ def test_create_stream_shape(emu):
     url = f"{emu.base}/logstream/{ls['id']}"
     assert ls["attributes"] == {"url": url}
     assert ls["links"]["self"] == url
-    assert ls["relationships"] == {"owner": {"type": "account",
-                                             "id": emu.accounts()["demo"]["id"]}}
+    assert ls["relationships"] == {"owner": {"type": "account", "id": emu.accounts()["demo"]["id"]}}
 
 
 def test_create_stream_ignores_body_and_query(emu):
@@ -117,8 +123,11 @@ def test_stream_bad_format_vx109(emu, fmt):
 
 
 def test_stream_unknown_nf100(emu):
-    resp = requests.get(f"{emu.base}/logstream/00000000-0000-0000-0000-000000000000",
-                        params={"format": "json"}, timeout=5)
+    resp = requests.get(
+        f"{emu.base}/logstream/00000000-0000-0000-0000-000000000000",
+        params={"format": "json"},
+        timeout=5,
+    )
     assert_error(resp, "NF100")
 
 
@@ -130,7 +139,7 @@ def test_stream_path_other_methods_405(emu, method):
     assert [m.strip() for m in resp.headers["Allow"].split(",")] == ["GET"]
 
 
-# -- subscriptions and messages --------------------------------------------------------------------
+# -- subscriptions and messages -------------------------------------------------------------------
 
 
 def test_subscribe_and_json_message(emu):
@@ -157,8 +166,12 @@ def test_subscribe_and_json_message(emu):
 def test_subscribe_by_other_identifiers(emu, form):
     dev = online_alpha_device(emu)
     a = dev["attributes"]
-    ident = {"mac": a["mac_address"], "MAC": a["mac_address"].upper(), "agent": a["agent_id"],
-             "ID": dev["id"].upper()}[form]
+    ident = {
+        "mac": a["mac_address"],
+        "MAC": a["mac_address"].upper(),
+        "agent": a["agent_id"],
+        "ID": dev["id"].upper(),
+    }[form]
     ls, st = open_stream(emu, "json")
     with st:
         assert_ok(subscribe(emu, ls["id"], ident), 204)
@@ -181,8 +194,10 @@ def test_text_format_messages(emu):
         e = history(emu, dev["id"])[0]
         prefix = f"{dev['id']} {e['ts']} development device.log "
         assert ev.data == prefix + "line one\nline two\nline three\nfour"
-        assert (f"event: message\ndata: {prefix}line one\ndata: line two\ndata: line three\n"
-                "data: four\n\n") in st.parser.raw
+        assert (
+            f"event: message\ndata: {prefix}line one\ndata: line two\ndata: line three\n"
+            "data: four\n\n"
+        ) in st.parser.raw
         feed(emu, dev["id"], ("status", ""))
         ev = st.next()
         e = history(emu, dev["id"])[0]
@@ -217,8 +232,10 @@ def test_subscribe_body_ignored(emu):
     dev = online_alpha_device(emu)
     ls, st = open_stream(emu)
     with st:
-        resp = emu.put(f"/logstream/{ls['id']}/{dev['id']}",
-                       json={"data": {"type": "device", "id": "00000000000000aa"}})
+        resp = emu.put(
+            f"/logstream/{ls['id']}/{dev['id']}",
+            json={"data": {"type": "device", "id": "00000000000000aa"}},
+        )
         assert_ok(resp, 204)
         expect_state_raw(st, sub_json(dev["id"]))
 
@@ -337,7 +354,9 @@ def test_lowered_limit_evicts_at_next_subscribe(emu):
             if s == {"state": "subscribed", "device_id": devs[3]["id"]}:
                 break
         assert {(s["state"], s["device_id"]) for s in seen[:-1]} == {
-            ("unsubscribed", devs[0]["id"]), ("unsubscribed", devs[1]["id"])}
+            ("unsubscribed", devs[0]["id"]),
+            ("unsubscribed", devs[1]["id"]),
+        }
 
 
 def test_deleted_device_unsubscribed(emu):
@@ -363,7 +382,9 @@ def test_status_lines_reach_stream(emu):
         assert_ok(emu.post(f"/devices/{dev['id']}/restart"), 204)
         msgs = [st.next_message() for _ in range(3)]
         assert [(m["type"], m["msg"]) for m in msgs[:2]] == [
-            ("status", "Device restarting"), ("status", "Agent restarted: reload.")]
+            ("status", "Device restarting"),
+            ("status", "Agent restarted: reload."),
+        ]
         while msgs[-1]["msg"] != "Device connected":
             msgs.append(st.next_message())
         ts = [m["ts"] for m in msgs]
@@ -391,7 +412,7 @@ def test_stream_survives_access_token_expiry(emu):
         sentinel(emu, st, dev["id"])
 
 
-# -- connections, limits, lifetime ---------------------------------------------------------------------
+# -- connections, limits, lifetime ----------------------------------------------------------------
 
 
 def test_second_stream_closes_oldest(emu):
@@ -412,7 +433,7 @@ def test_second_stream_closes_oldest(emu):
 
 
 def test_second_stream_closes_oldest_text(emu):
-    ls1, st1 = open_stream(emu, "text")
+    _ls1, st1 = open_stream(emu, "text")
     with st1:
         create_stream(emu)
         expect_state_raw(st1, "closed")
@@ -519,7 +540,7 @@ def test_open_stream_not_destroyed_by_time(emu):
 
 def test_keep_alive(emu):
     set_config(emu, "logstream", keep_alive_s=1)
-    ls, st = open_stream(emu)
+    _ls, st = open_stream(emu)
     with st:
         t0 = time.monotonic()
         ev = st.next(timeout=3, skip_comments=False)
@@ -536,11 +557,10 @@ def test_stream_get_counted_and_logged(emu):
     with Stream(ls["attributes"]["url"], "json") as st:
         expect_state_raw(st, '{"state":"opened"}')
     reqs = emu.control("GET", "/requests")["requests"]
-    assert any(r["method"] == "GET" and r["path"].endswith(f"/logstream/{ls['id']}")
-               for r in reqs)
+    assert any(r["method"] == "GET" and r["path"].endswith(f"/logstream/{ls['id']}") for r in reqs)
 
 
-# -- faults ----------------------------------------------------------------------------------------
+# -- faults ---------------------------------------------------------------------------------------
 
 
 def test_drop_abort_then_resume(emu):
@@ -576,8 +596,7 @@ def test_drop_after_events(emu):
         assert_ok(subscribe(emu, ls["id"], dev["id"]), 204)
         expect_state_raw(st, sub_json(dev["id"]))
         emu.control("POST", "/logstreams/drop", {"mode": "abort", "after_events": 2})
-        feed(emu, dev["id"], ("device.log", "one"), ("device.log", "two"),
-             ("device.log", "three"))
+        feed(emu, dev["id"], ("device.log", "one"), ("device.log", "two"), ("device.log", "three"))
         assert st.next_message()["msg"] == "one"
         assert st.next_message()["msg"] == "two"
         st.expect_eof()
@@ -586,10 +605,11 @@ def test_drop_after_events(emu):
 def test_drop_limited_to_account(emu):
     _ls1, st1 = open_stream(emu)
     with st1:
-        ls2, st2 = open_stream(emu, as_user="demo-collab")
+        _ls2, st2 = open_stream(emu, as_user="demo-collab")
         with st2:
-            res = emu.control("POST", "/logstreams/drop", {"mode": "abort",
-                                                            "account": "demo-collab"})
+            res = emu.control(
+                "POST", "/logstreams/drop", {"mode": "abort", "account": "demo-collab"}
+            )
             assert res == {"connections": 1}
             st2.expect_eof()
             dev = online_alpha_device(emu)
@@ -598,7 +618,7 @@ def test_drop_limited_to_account(emu):
 
 
 def test_reset_cuts_streams_without_event(emu):
-    ls, st = open_stream(emu)
+    _ls, st = open_stream(emu)
     with st:
         emu.server.reset(seed="small", config={"rate_limit": {"limit": 0, "window_s": 1}})
         ev = st.next()

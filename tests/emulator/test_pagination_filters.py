@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -130,12 +131,19 @@ def test_empty_collection_single_page(emu):
 
 def test_filters_sorted_and_carried(fleet):
     emu = fleet
-    resp = emu.get("/devices", params={"page[size]": 500, "filter[owner.id]": "me",
-                                       "filter[devicegroup.type]": "development_devicegroup"})
+    resp = emu.get(
+        "/devices",
+        params={
+            "page[size]": 500,
+            "filter[owner.id]": "me",
+            "filter[devicegroup.type]": "development_devicegroup",
+        },
+    )
     doc = resp.json()
     flt = "filter[devicegroup.type]=development_devicegroup&filter[owner.id]=me&"
-    total = len(emu.list_all("/devices", params={
-        "filter[devicegroup.type]": "development_devicegroup"}))
+    total = len(
+        emu.list_all("/devices", params={"filter[devicegroup.type]": "development_devicegroup"})
+    )
     assert doc["links"]["self"] == link(emu, "/devices", 1, 100, flt)
     assert doc["links"]["first"] == link(emu, "/devices", 1, 100, flt)
     assert doc["links"]["last"] == link(emu, "/devices", math.ceil(total / 100), 100, flt)
@@ -162,17 +170,29 @@ def test_links_use_request_host(emu):
     port = emu.base.split(":")[2].split("/")[0]
     resp = emu.get("/products", headers={"Host": f"localhost:{port}"})
     doc = resp.json()
-    assert doc["links"]["self"] == f"http://localhost:{port}/v5/products?page[number]=1&page[size]=20"
-    assert all(p["links"]["self"].startswith(f"http://localhost:{port}/v5/products/")
-               for p in doc["data"])
+    assert (
+        doc["links"]["self"] == f"http://localhost:{port}/v5/products?page[number]=1&page[size]=20"
+    )
+    assert all(
+        p["links"]["self"].startswith(f"http://localhost:{port}/v5/products/") for p in doc["data"]
+    )
 
 
 @pytest.mark.parametrize(
     "query",
     [
-        "page[number]=0", "page[number]=-1", "page[number]=abc", "page[number]=1.5",
-        "page[number]=", "page[size]=0", "page[size]=-3", "page[size]=x", "page[size]=",
-        "page[size]=2.0", "page[foo]=1", "page[number]=1&page[number]=2",
+        "page[number]=0",
+        "page[number]=-1",
+        "page[number]=abc",
+        "page[number]=1.5",
+        "page[number]=",
+        "page[size]=0",
+        "page[size]=-3",
+        "page[size]=x",
+        "page[size]=",
+        "page[size]=2.0",
+        "page[foo]=1",
+        "page[number]=1&page[number]=2",
         "page[size]=5&page[size]=5",
     ],
 )
@@ -181,9 +201,19 @@ def test_bad_page_params_vx109(emu, query):
     assert_error(resp, "VX109")
 
 
-@pytest.mark.parametrize("path", ["/products", "/devicegroups", "/devices", "/deployments",
-                                  "/webhooks", "/accounts", "/accounts/me/login_keys",
-                                  "/accounts/me/refresh_tokens"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/products",
+        "/devicegroups",
+        "/devices",
+        "/deployments",
+        "/webhooks",
+        "/accounts",
+        "/accounts/me/login_keys",
+        "/accounts/me/refresh_tokens",
+    ],
+)
 def test_every_list_has_links(emu, path):
     doc = page(emu, path, **{"page[size]": 1})
     assert {"self", "first", "last"} <= set(doc["links"])
@@ -218,18 +248,27 @@ def test_filter_checked_before_page(emu):
 
 
 def test_filter_unknown_id_gives_empty_list(emu):
-    for path, key in [("/devices", "product.id"), ("/devicegroups", "product.id"),
-                      ("/deployments", "devicegroup.id"), ("/webhooks", "devicegroup.id"),
-                      ("/products", "owner.id")]:
+    for path, key in [
+        ("/devices", "product.id"),
+        ("/devicegroups", "product.id"),
+        ("/deployments", "devicegroup.id"),
+        ("/webhooks", "devicegroup.id"),
+        ("/products", "owner.id"),
+    ]:
         doc = page(emu, path, **{f"filter[{key}]": "00000000-0000-0000-0000-000000000000"})
         assert doc["data"] == []
 
 
 def test_filter_me_alias_everywhere(emu):
     demo = emu.accounts()["demo"]["id"]
-    for path, key in [("/products", "owner.id"), ("/devicegroups", "owner.id"),
-                      ("/devices", "owner.id"), ("/devices", "devicegroup.owner.id"),
-                      ("/deployments", "owner.id"), ("/deployments", "creator.id")]:
+    for path, key in [
+        ("/products", "owner.id"),
+        ("/devicegroups", "owner.id"),
+        ("/devices", "owner.id"),
+        ("/devices", "devicegroup.owner.id"),
+        ("/deployments", "owner.id"),
+        ("/deployments", "creator.id"),
+    ]:
         a = emu.list_all(path, params={f"filter[{key}]": "me"})
         b = emu.list_all(path, params={f"filter[{key}]": demo})
         assert a == b and a, (path, key)
@@ -303,3 +342,70 @@ def test_fleet_small_pages_fast(fleet):
         count += len(doc["data"])
         url = doc["links"].get("next")
     assert count == N
+
+
+def _create_concurrently(emu, path, make_body, n=40, headers=None):
+    tok = emu.login()
+    hdrs = {"Authorization": f"Bearer {tok}", **(headers or {})}
+
+    def one(i):
+        return requests.post(emu.base + path, json=make_body(i), headers=hdrs, timeout=20)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = [r.status_code for r in pool.map(one, range(n))]
+    assert codes == [201] * n
+
+
+def _assert_created_at_then_id(items):
+    keys = [(i["attributes"]["created_at"], i["id"]) for i in items]
+    ties = len(keys) - len({k[0] for k in keys})
+    assert keys == sorted(keys), f"order violates (created_at, id); {ties} timestamp ties"
+
+
+def test_tie_order_products(emu):
+    _create_concurrently(
+        emu, "/products", lambda i: {"data": {"type": "product", "attributes": {"name": f"t{i}"}}}
+    )
+    _assert_created_at_then_id(emu.list_all("/products"))
+
+
+def test_tie_order_groups_and_webhooks(emu):
+    p = create_product(emu)
+    _create_concurrently(
+        emu,
+        "/devicegroups",
+        lambda i: {
+            "data": {
+                "type": "development_devicegroup",
+                "attributes": {"name": f"g{i}"},
+                "relationships": {"product": {"type": "product", "id": p["id"]}},
+            }
+        },
+    )
+    groups = emu.list_all("/devicegroups", params={"filter[product.id]": p["id"]})
+    _assert_created_at_then_id(groups)
+    g = groups[0]
+    _create_concurrently(
+        emu,
+        "/webhooks",
+        lambda i: {
+            "data": {
+                "type": "webhook",
+                "attributes": {"url": f"https://example.com/{i}", "event": "deployment"},
+                "relationships": {"devicegroup": {"type": g["type"], "id": g["id"]}},
+            }
+        },
+    )
+    _assert_created_at_then_id(emu.list_all("/webhooks"))
+
+
+def test_tie_order_login_keys(emu):
+    emu.config(login_keys_per_account=40)
+    pw = {"X-Electricimp-Password": emu.accounts()["demo"]["password"]}
+    _create_concurrently(
+        emu,
+        "/accounts/me/login_keys",
+        lambda i: {"data": {"type": "login_key", "attributes": {"description": f"k{i}"}}},
+        headers=pw,
+    )
+    _assert_created_at_then_id(emu.list_all("/accounts/me/login_keys"))

@@ -54,8 +54,10 @@ def test_create_product(emu):
     assert p["attributes"]["description"] == "Outdoor sensor"
     assert TS_RE.match(p["attributes"]["created_at"])
     assert p["attributes"]["created_at"] == p["attributes"]["updated_at"]
-    assert p["relationships"] == {"owner": {"type": "account", "id": demo},
-                                  "creator": {"type": "account", "id": demo}}
+    assert p["relationships"] == {
+        "owner": {"type": "account", "id": demo},
+        "creator": {"type": "account", "id": demo},
+    }
     assert p["links"]["self"] == f"{emu.base}/products/{p['id']}"
     assert assert_ok(emu.get(f"/products/{p['id']}")) == p
     assert p["id"] in [x["id"] for x in emu.list_all("/products")]
@@ -77,23 +79,39 @@ def test_description_defaults_to_null(emu):
 
 def test_create_product_with_explicit_self_owner(emu):
     demo = account_id(emu, "demo")
-    p = assert_ok(emu.post("/products", json=body(
-        "Mine", relationships={"owner": {"type": "account", "id": demo}})), 201)
+    p = assert_ok(
+        emu.post(
+            "/products", json=body("Mine", relationships={"owner": {"type": "account", "id": demo}})
+        ),
+        201,
+    )
     assert p["relationships"]["owner"]["id"] == demo
 
 
 def test_create_product_owner_wrapped_form_accepted(emu):
     demo = account_id(emu, "demo")
-    p = assert_ok(emu.post("/products", json=body(
-        "Wrapped", relationships={"owner": {"data": {"type": "account", "id": demo}}})), 201)
+    p = assert_ok(
+        emu.post(
+            "/products",
+            json=body(
+                "Wrapped", relationships={"owner": {"data": {"type": "account", "id": demo}}}
+            ),
+        ),
+        201,
+    )
     assert p["relationships"]["owner"] == {"type": "account", "id": demo}
 
 
 def test_create_product_for_collaborated_owner(emu):
     collab = account_id(emu, "demo-collab")
     demo = account_id(emu, "demo")
-    p = assert_ok(emu.post("/products", json=body(
-        "For collab", relationships={"owner": {"type": "account", "id": collab}})), 201)
+    p = assert_ok(
+        emu.post(
+            "/products",
+            json=body("For collab", relationships={"owner": {"type": "account", "id": collab}}),
+        ),
+        201,
+    )
     assert p["relationships"]["owner"]["id"] == collab
     assert p["relationships"]["creator"]["id"] == demo
     # shared with the caller automatically, and visible to the owner
@@ -103,16 +121,22 @@ def test_create_product_for_collaborated_owner(emu):
 
 def test_create_product_owner_not_collaborated_px300(emu):
     demo = account_id(emu, "demo")
-    resp = emu.post("/products", json=body(
-        "Nope", relationships={"owner": {"type": "account", "id": demo}}), as_user="demo-collab")
+    resp = emu.post(
+        "/products",
+        json=body("Nope", relationships={"owner": {"type": "account", "id": demo}}),
+        as_user="demo-collab",
+    )
     assert_error(resp, "PX300")
 
 
 @pytest.mark.parametrize("who", ["demo-2fa", "unknown"])
 def test_create_product_owner_invisible_nf101(emu, who):
-    oid = account_id(emu, "demo-2fa") if who == "demo-2fa" else "00000000-0000-0000-0000-0000000000ff"
-    resp = emu.post("/products", json=body(
-        "Nope", relationships={"owner": {"type": "account", "id": oid}}))
+    oid = (
+        account_id(emu, "demo-2fa") if who == "demo-2fa" else "00000000-0000-0000-0000-0000000000ff"
+    )
+    resp = emu.post(
+        "/products", json=body("Nope", relationships={"owner": {"type": "account", "id": oid}})
+    )
     assert_error(resp, "NF101")
 
 
@@ -160,11 +184,18 @@ def test_duplicate_name_cx100_case_sensitive(emu):
 def test_duplicate_name_only_per_owner(emu):
     collab = account_id(emu, "demo-collab")
     # "Alpha" belongs to demo; demo-collab's products may use it
-    p = assert_ok(emu.post("/products", json=body(
-        "Alpha", relationships={"owner": {"type": "account", "id": collab}})), 201)
+    p = assert_ok(
+        emu.post(
+            "/products",
+            json=body("Alpha", relationships={"owner": {"type": "account", "id": collab}}),
+        ),
+        201,
+    )
     assert p["relationships"]["owner"]["id"] == collab
-    resp = emu.post("/products", json=body(
-        "Shared Product", relationships={"owner": {"type": "account", "id": collab}}))
+    resp = emu.post(
+        "/products",
+        json=body("Shared Product", relationships={"owner": {"type": "account", "id": collab}}),
+    )
     assert_error(resp, "CX100")
 
 
@@ -173,9 +204,11 @@ def test_validation_before_reference_before_permission(emu):
     unknown = {"owner": {"type": "account", "id": "00000000-0000-0000-0000-0000000000ff"}}
     assert_error(emu.post("/products", json=body("", relationships=unknown)), "VX105")
     demo = account_id(emu, "demo")
-    resp = emu.post("/products", json=body(
-        "Alpha", relationships={"owner": {"type": "account", "id": demo}}),
-        as_user="demo-collab")
+    resp = emu.post(
+        "/products",
+        json=body("Alpha", relationships={"owner": {"type": "account", "id": demo}}),
+        as_user="demo-collab",
+    )
     assert_error(resp, "PX300")
 
 
@@ -192,8 +225,9 @@ def test_invisible_product_nf100(emu):
     alpha = product(emu, "Alpha")
     assert_error(emu.get(f"/products/{alpha['id']}", as_user="demo-2fa"), "NF100")
     assert_error(emu.get(f"/products/{alpha['id']}", as_user="demo-collab"), "NF100")
-    resp = emu.patch(f"/products/{alpha['id']}", json=patch_body(alpha["id"], name="x"),
-                     as_user="demo-2fa")
+    resp = emu.patch(
+        f"/products/{alpha['id']}", json=patch_body(alpha["id"], name="x"), as_user="demo-2fa"
+    )
     assert_error(resp, "NF100")
 
 
@@ -253,10 +287,10 @@ def test_patch_relationship_vx107(emu):
 def test_patch_document_errors(emu):
     p = create_product(emu)
     other = product(emu, "Alpha")
-    assert_error(emu.patch(f"/products/{p['id']}", json=patch_body(other["id"], name="n")),
-                 "VX101")
-    assert_error(emu.patch(f"/products/{p['id']}", json={"data": {"attributes": {"name": "n"}}}),
-                 "VX101")
+    assert_error(emu.patch(f"/products/{p['id']}", json=patch_body(other["id"], name="n")), "VX101")
+    assert_error(
+        emu.patch(f"/products/{p['id']}", json={"data": {"attributes": {"name": "n"}}}), "VX101"
+    )
     doc = {"data": {"type": "devicegroup", "id": p["id"], "attributes": {"name": "n"}}}
     assert_error(emu.patch(f"/products/{p['id']}", json=doc), "VX102")
     # id in another accepted form (upper case) identifies the same product
@@ -266,11 +300,16 @@ def test_patch_document_errors(emu):
 
 def test_collaborator_can_patch_shared_product(emu):
     shared = product(emu, "Shared Product")
-    got = assert_ok(emu.patch(f"/products/{shared['id']}",
-                              json=patch_body(shared["id"], description="by demo")))
+    got = assert_ok(
+        emu.patch(f"/products/{shared['id']}", json=patch_body(shared["id"], description="by demo"))
+    )
     assert got["attributes"]["description"] == "by demo"
-    assert assert_ok(emu.get(f"/products/{shared['id']}", as_user="demo-collab"))[
-        "attributes"]["description"] == "by demo"
+    assert (
+        assert_ok(emu.get(f"/products/{shared['id']}", as_user="demo-collab"))["attributes"][
+            "description"
+        ]
+        == "by demo"
+    )
 
 
 def test_delete_product(emu):
@@ -298,8 +337,9 @@ def test_filter_owner(emu):
     assert emu.list_all("/products", params={"filter[owner.id]": demo.upper()}) == mine
     theirs = emu.list_all("/products", params={"filter[owner.id]": collab})
     assert [p["attributes"]["name"] for p in theirs] == ["Shared Product"]
-    none = emu.list_all("/products",
-                        params={"filter[owner.id]": "00000000-0000-0000-0000-000000000000"})
+    none = emu.list_all(
+        "/products", params={"filter[owner.id]": "00000000-0000-0000-0000-000000000000"}
+    )
     assert none == []
 
 

@@ -62,8 +62,9 @@ def test_429_not_processed(emu):
     tok = emu.login()
     limit(emu, 1, 10)
     assert emu.get("/products", token=tok).status_code == 200
-    resp = emu.post("/products", token=tok, json={"data": {"type": "product",
-                                                           "attributes": {"name": "Ghost"}}})
+    resp = emu.post(
+        "/products", token=tok, json={"data": {"type": "product", "attributes": {"name": "Ghost"}}}
+    )
     assert_error(resp, "PX400")
     limit(emu, 0)
     names = [p["attributes"]["name"] for p in emu.list_all("/products", token=tok)]
@@ -88,8 +89,11 @@ def test_refused_requests_do_not_count_and_window_resets(emu):
         assert emu.get("/products", token=tok).status_code == 200
     for _ in range(5):
         assert emu.get("/products", token=tok).status_code == 429
-    resp = wait_for(lambda: (r := emu.get("/products", token=tok)).status_code == 200 and r,
-                    timeout=2.5, interval=0.1)
+    resp = wait_for(
+        lambda: (r := emu.get("/products", token=tok)).status_code == 200 and r,
+        timeout=2.5,
+        interval=0.1,
+    )
     assert resp.headers["X-RateLimit-Remaining"] == "1"
 
 
@@ -183,6 +187,7 @@ def test_stream_get_counts_once_and_has_headers(emu):
 
 
 def test_forced_rate_limit_fault(emu):
+    emu.login()
     emu.control("PUT", "/faults", {"rate_limited_for_s": 30, "retry_after_s": 7})
     resp = emu.get("/products")
     assert_error(resp, "PX400")
@@ -193,6 +198,7 @@ def test_forced_rate_limit_fault(emu):
 
 
 def test_fail_next_429(emu):
+    emu.login()
     emu.control("POST", "/faults/fail_next", {"count": 2, "status": 429, "retry_after_s": 3})
     for _ in range(2):
         resp = emu.get("/products")

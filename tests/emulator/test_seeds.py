@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -23,7 +24,7 @@ def demo(emu):
     return emu
 
 
-# -- every seed ------------------------------------------------------------------------------------
+# -- every seed -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", ["empty", "small", "demo"])
@@ -61,8 +62,9 @@ def test_small_contents(emu):
     deps = emu.list_all("/deployments", params={"filter[devicegroup.id]": alpha_dev["id"]})
     assert len(deps) == 2
     assert alpha_dev["relationships"]["current_deployment"]["id"] == deps[0]["id"]
-    assert len(emu.list_all("/deployments",
-                            params={"filter[devicegroup.id]": shared_dev["id"]})) == 1
+    assert (
+        len(emu.list_all("/deployments", params={"filter[devicegroup.id]": shared_dev["id"]})) == 1
+    )
     alpha_devs = group_devices(emu, alpha_dev["id"])
     assert len(alpha_devs) == 3
     assert {d["attributes"]["imp_type"] for d in alpha_devs} == {"imp004m"}
@@ -80,7 +82,7 @@ def test_small_contents(emu):
     assert emu.list_all("/products", as_user="demo-2fa") == []
 
 
-# -- demo -------------------------------------------------------------------------------------------
+# -- demo -----------------------------------------------------------------------------------------
 
 
 def test_demo_counts(demo):
@@ -97,15 +99,22 @@ def test_demo_first_device_online_in_ws_dev(demo):
     first = emu.get("/devices", params={"page[size]": 1}).json()["data"][0]
     assert first["attributes"]["device_online"] is True
     ws_dev = by_name(emu.list_all("/devicegroups"), "WS Dev")
-    assert first["relationships"]["devicegroup"] == {"type": "development_devicegroup",
-                                                     "id": ws_dev["id"]}
+    assert first["relationships"]["devicegroup"] == {
+        "type": "development_devicegroup",
+        "id": ws_dev["id"],
+    }
 
 
 def test_demo_products_and_groups(demo):
     emu = demo
     products = {p["attributes"]["name"]: p for p in emu.list_all("/products")}
-    assert set(products) == {"Weather Station", "Smart Thermostat", "Asset Tracker", "Sandbox",
-                             "Greenhouse Monitor"}
+    assert set(products) == {
+        "Weather Station",
+        "Smart Thermostat",
+        "Asset Tracker",
+        "Sandbox",
+        "Greenhouse Monitor",
+    }
     collab = emu.accounts()["demo-collab"]["id"]
     assert products["Greenhouse Monitor"]["relationships"]["owner"]["id"] == collab
     groups = {g["attributes"]["name"]: g for g in emu.list_all("/devicegroups")}
@@ -166,10 +175,20 @@ def test_demo_ws_dev_deployments(demo):
 def test_demo_deployment_counts(demo):
     emu = demo
     groups = {g["attributes"]["name"]: g for g in emu.list_all("/devicegroups")}
-    expected = {"WS Dev": 6, "WS Beta": 2, "Thermo Dev": 3, "Thermo Test Fixture": 1,
-                "Thermo Test DUT": 1, "Thermo Test Production": 1, "Thermo Fixture": 2,
-                "Thermo DUT": 1, "Thermo Production": 2, "Tracker Dev": 3,
-                "Tracker Field Test": 0, "GH Dev": 2}
+    expected = {
+        "WS Dev": 6,
+        "WS Beta": 2,
+        "Thermo Dev": 3,
+        "Thermo Test Fixture": 1,
+        "Thermo Test DUT": 1,
+        "Thermo Test Production": 1,
+        "Thermo Fixture": 2,
+        "Thermo DUT": 1,
+        "Thermo Production": 2,
+        "Tracker Dev": 3,
+        "Tracker Field Test": 0,
+        "GH Dev": 2,
+    }
     for name, n in expected.items():
         deps = emu.list_all("/deployments", params={"filter[devicegroup.id]": groups[name]["id"]})
         assert len(deps) == n, name
@@ -223,7 +242,7 @@ def test_demo_simulation_config(demo):
     assert status["counts"]["devicegroups"] == 13
 
 
-# -- fleet ------------------------------------------------------------------------------------------
+# -- fleet ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("n", [10, 1500])
@@ -261,3 +280,56 @@ def test_fleet_overrides_and_determinism(emu):
 def test_fleet_has_no_history(emu):
     reset(emu, seed="fleet", devices=5)
     assert emu.control("GET", "")["counts"]["log_entries"] == 0
+
+
+def test_demo_history_content(demo):
+    emu = demo
+    ws = by_name(emu.list_all("/devicegroups"), "WS Dev")
+    types: set[str] = set()
+    error_seq = False
+    for dev in group_devices(emu, ws["id"]):
+        entries = list(reversed(history(emu, dev["id"])))
+        types |= {e["type"] for e in entries}
+        for a, b in itertools.pairwise(entries):
+            if a["msg"].startswith("ERROR: ") and re.match(
+                r"^ERROR:   at \S+ (device_code|agent_code):\d+$", b["msg"]
+            ):
+                error_seq = True
+        ts = [e["ts"] for e in entries]
+        assert ts == sorted(ts)
+    assert {"device.log", "agent.log", "status"} <= types
+    assert error_seq
+
+
+def test_demo_deployment_code_compiles(demo):
+    emu = demo
+    target = emu.post(
+        "/devicegroups",
+        json={
+            "data": {
+                "type": "development_devicegroup",
+                "attributes": {"name": "compile check"},
+                "relationships": {
+                    "product": {
+                        "type": "product",
+                        "id": by_name(emu.list_all("/products"), "Sandbox")["id"],
+                    }
+                },
+            }
+        },
+    ).json()["data"]
+    for d in emu.list_all("/deployments")[:10]:
+        resp = emu.post(
+            "/deployments",
+            json={
+                "data": {
+                    "type": "deployment",
+                    "attributes": {
+                        "device_code": d["attributes"]["device_code"],
+                        "agent_code": d["attributes"]["agent_code"],
+                    },
+                    "relationships": {"devicegroup": {"type": target["type"], "id": target["id"]}},
+                }
+            },
+        )
+        assert resp.status_code == 201, resp.text

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.server
 import json
 import re
+import threading
+import time
 from urllib.parse import parse_qs
 
 import pytest
@@ -28,8 +32,13 @@ from tests.emulator.helpers import (
 
 def hook_body(group_res, url="https://example.com/hook", event="deployment", **attrs):
     a = {"url": url, "event": event, **attrs}
-    return {"data": {"type": "webhook", "attributes": a,
-                     "relationships": {"devicegroup": ident(group_res)}}}
+    return {
+        "data": {
+            "type": "webhook",
+            "attributes": a,
+            "relationships": {"devicegroup": ident(group_res)},
+        }
+    }
 
 
 def create_hook(emu, group_res, **kw):
@@ -76,8 +85,9 @@ def test_production_types_offer_all_events(emu, event, gtype):
 
 
 @pytest.mark.parametrize("event", ["blessing", "blinkup"])
-@pytest.mark.parametrize("gtype", ["development_devicegroup", "dut_devicegroup",
-                                   "pre_dut_devicegroup"])
+@pytest.mark.parametrize(
+    "gtype", ["development_devicegroup", "dut_devicegroup", "pre_dut_devicegroup"]
+)
 def test_event_not_offered_vx113(emu, event, gtype):
     g = create_group(emu, create_product(emu)["id"], gtype)
     assert_error(emu.post("/webhooks", json=hook_body(g, event=event)), "VX113")
@@ -128,8 +138,12 @@ def test_invalid_urls_vx110(emu, grp, url):
         (lambda d: d["data"].pop("relationships"), "VX107"),
         (lambda d: d["data"]["relationships"].update(devicegroup="x"), "VX107"),
         (lambda d: d["data"]["relationships"]["devicegroup"].update(type="product"), "VX102"),
-        (lambda d: d["data"]["relationships"]["devicegroup"].update(
-            id="00000000-0000-0000-0000-000000000000"), "NF101"),
+        (
+            lambda d: d["data"]["relationships"]["devicegroup"].update(
+                id="00000000-0000-0000-0000-000000000000"
+            ),
+            "NF101",
+        ),
         (lambda d: d["data"].update(type="hook"), "VX102"),
     ],
 )
@@ -167,8 +181,16 @@ def test_list_and_filter(emu, grp):
 
 def test_patch_webhook(emu, grp):
     h = create_hook(emu, grp)
-    doc = {"data": {"type": "webhook", "id": h["id"], "attributes": {
-        "url": "http://example.org/new", "content_type": "application/x-www-form-urlencoded"}}}
+    doc = {
+        "data": {
+            "type": "webhook",
+            "id": h["id"],
+            "attributes": {
+                "url": "http://example.org/new",
+                "content_type": "application/x-www-form-urlencoded",
+            },
+        }
+    }
     got = assert_ok(emu.patch(f"/webhooks/{h['id']}", json=doc))
     assert got["attributes"]["url"] == "http://example.org/new"
     assert got["attributes"]["content_type"] == "application/x-www-form-urlencoded"
@@ -205,7 +227,7 @@ def test_unknown_webhook_nf100(emu):
     assert_error(emu.get("/webhooks/00000000-0000-0000-0000-000000000000"), "NF100")
 
 
-# -- delivery --------------------------------------------------------------------------------------
+# -- delivery -------------------------------------------------------------------------------------
 
 
 def deliveries(emu):
@@ -219,14 +241,20 @@ def sink(emu):
 def test_deployment_webhook_delivery_json(emu, grp):
     h = create_hook(emu, grp, url=sink_url(emu, "deployment"))
     d = deploy(emu, grp, "dev();", "agent();")
-    (rec,) = wait_for(lambda: [x for x in deliveries(emu) if x["webhook_id"] == h["id"]
-                               and x["result"] is not None])
+    (rec,) = wait_for(
+        lambda: [
+            x for x in deliveries(emu) if x["webhook_id"] == h["id"] and x["result"] is not None
+        ]
+    )
     assert rec["event"] == "deployment"
     assert rec["url"] == sink_url(emu, "deployment")
     assert rec["content_type"] == "application/json"
-    assert rec["payload"] == {"deployment_id": d["id"], "devicegroup_id": grp["id"],
-                              "sha": d["attributes"]["sha"],
-                              "created_at": d["attributes"]["created_at"]}
+    assert rec["payload"] == {
+        "deployment_id": d["id"],
+        "devicegroup_id": grp["id"],
+        "sha": d["attributes"]["sha"],
+        "created_at": d["attributes"]["created_at"],
+    }
     assert rec["result"] in (204, "204")
     (got,) = wait_for(lambda: [s for s in sink(emu) if s["name"] == "deployment"])
     assert got["content_type"].startswith("application/json")
@@ -237,8 +265,9 @@ def test_deployment_webhook_delivery_json(emu, grp):
 
 
 def test_deployment_webhook_delivery_form(emu, grp):
-    create_hook(emu, grp, url=sink_url(emu, "form"),
-                content_type="application/x-www-form-urlencoded")
+    create_hook(
+        emu, grp, url=sink_url(emu, "form"), content_type="application/x-www-form-urlencoded"
+    )
     d = deploy(emu, grp)
     (got,) = wait_for(lambda: [s for s in sink(emu) if s["name"] == "form"])
     assert got["content_type"].startswith("application/x-www-form-urlencoded")
@@ -260,8 +289,11 @@ def test_no_delivery_for_other_group(emu, grp):
 def test_failed_delivery_is_recorded_once(emu, grp):
     h = create_hook(emu, grp, url="http://127.0.0.1:9/unreachable")
     deploy(emu, grp)
-    recs = wait_for(lambda: [x for x in deliveries(emu) if x["webhook_id"] == h["id"]
-                             and x["result"] is not None])
+    recs = wait_for(
+        lambda: [
+            x for x in deliveries(emu) if x["webhook_id"] == h["id"] and x["result"] is not None
+        ]
+    )
     assert len(recs) == 1
     assert recs[0]["result"] not in (200, 204, "200", "204")
 
@@ -272,14 +304,17 @@ def test_blessing_and_blinkup_webhooks(emu):
     prod = f["production"]
     create_hook(emu, prod, url=sink_url(emu, "blessing"), event="blessing")
     create_hook(emu, prod, url=sink_url(emu, "blinkup"), event="blinkup")
-    dut2 = emu.control("POST", "/factory/blinkup", {"fixture": f["fixture_device"],
-                                                    "imp_type": "imp004m"})["data"]
+    dut2 = emu.control(
+        "POST", "/factory/blinkup", {"fixture": f["fixture_device"], "imp_type": "imp004m"}
+    )["data"]
     blessed = emu.control("POST", "/factory/bless", {"device": dut2["id"]})["data"]
     assert blessed["relationships"]["devicegroup"] == ident(prod)
     rec = wait_for(lambda: [x for x in deliveries(emu) if x["event"] == "blessing"])[0]
     mac = blessed["attributes"]["mac_address"]
-    assert rec["payload"] == {"device_id": blessed["id"],
-                              "imp_id": hashlib.sha1(mac.encode()).hexdigest()[:16]}
+    assert rec["payload"] == {
+        "device_id": blessed["id"],
+        "imp_id": hashlib.sha1(mac.encode()).hexdigest()[:16],
+    }
     activated = emu.control("POST", "/activate", {"device": blessed["id"]})["data"]
     rec = wait_for(lambda: [x for x in deliveries(emu) if x["event"] == "blinkup"])[0]
     assert rec["payload"]["device_id"] == blessed["id"]
@@ -297,3 +332,57 @@ def test_deliveries_and_sink_clear(emu, grp):
     emu.control("DELETE", "/sink")
     assert deliveries(emu) == []
     assert sink(emu) == []
+
+
+class _SlowHandler(http.server.BaseHTTPRequestHandler):
+    delay = 2.0
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        time.sleep(self.delay)
+        with contextlib.suppress(OSError):
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_receiver():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
+    srv.daemon_threads = True
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}/hook"
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_delivery_is_asynchronous(emu, grp, slow_receiver):
+    h = create_hook(emu, grp, url=slow_receiver)
+    t0 = time.monotonic()
+    deploy(emu, grp)
+    assert time.monotonic() - t0 < 1.0
+    rec = wait_for(
+        lambda: [
+            x for x in deliveries(emu) if x["webhook_id"] == h["id"] and x["result"] is not None
+        ],
+        timeout=5,
+    )
+    assert rec[0]["result"] in (200, "200")
+
+
+def test_delivery_timeout_configurable(emu, grp, slow_receiver):
+    emu.config(webhook_timeout_s=0.5)
+    h = create_hook(emu, grp, url=slow_receiver)
+    deploy(emu, grp)
+    rec = wait_for(
+        lambda: [
+            x for x in deliveries(emu) if x["webhook_id"] == h["id"] and x["result"] is not None
+        ],
+        timeout=4,
+    )
+    assert len(rec) == 1
+    assert rec[0]["result"] not in (200, "200")

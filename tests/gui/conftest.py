@@ -38,6 +38,20 @@ def qloop(qapp):
         loop.close()
 
 
+def settle(loop, window, timeout: float = 10.0) -> None:
+    """Run the loop until the window's background tasks (refresh, moves, features) are done.
+
+    Tasks left pending would otherwise be stepped by Qt event processing outside the running
+    asyncio loop (qtbot.wait*, widget teardown), where `get_running_loop()` fails.
+    """
+
+    async def wait() -> None:
+        while len(window.tasks):
+            await asyncio.gather(*list(window.tasks._tasks), return_exceptions=True)
+
+    loop.run(wait(), timeout)
+
+
 @pytest.fixture
 def headless(monkeypatch):
     """Message boxes answer from this dict instead of opening (button text → bool)."""
@@ -67,6 +81,7 @@ def make_window(qtbot, qloop, emu, settings, headless):
         qtbot.addWidget(window)
         window.show()
         qloop.run(window.start())
+        settle(qloop, window)  # feature tasks started by the load (e.g. deployment names)
         return window
 
     return make

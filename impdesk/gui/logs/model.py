@@ -1,0 +1,246 @@
+"""The log list model over a ring buffer of lines, and its filter proxy (type, device, text)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from ...core.logbuffer import DEFAULT_MAX_LINES, LogLine
+from ...core.loghistory import display_time
+
+Index = QModelIndex | QPersistentModelIndex
+
+# Colours by type: errors stand out; the cloud's own lines are muted.
+TYPE_COLOURS = {
+    "device.error": "#c62828", "agent.error": "#c62828",
+    "status": "#546e7a", "lastexitcode": "#6a1b9a", "powerstate": "#8d6e63",
+    "firmware": "#00838f", "server.sleep": "#78909c", "agent.log": "#2e5c8a",
+}
+ERROR_BACKGROUND = "#fdecea"
+# Per-device colours (distinct hues, readable on light and dark backgrounds).
+DEVICE_COLOURS = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00acc1", "#e53935",
+                  "#6d4c41", "#3949ab", "#c0ca33", "#d81b60", "#00897b", "#757575")
+KNOWN_TYPES = ("device.log", "device.error", "agent.log", "agent.error", "status",
+               "lastexitcode", "powerstate", "firmware", "server.sleep")
+TYPE_WIDTH = 12
+NAME_WIDTH_MAX = 24
+
+
+class LogRole(IntEnum):
+    """Data roles beside DisplayRole."""
+
+    LINE = Qt.ItemDataRole.UserRole + 1  #: the LogLine
+    DEVICE = Qt.ItemDataRole.UserRole + 2  #: device id
+    TYPE = Qt.ItemDataRole.UserRole + 3  #: log type (aliases resolved)
+
+
+class LogModel(QAbstractListModel):
+    """Lines in arrival/time order in a bounded deque; the oldest fall off the head."""
+
+    def __init__(self, name_of: Callable[[str], str], max_lines: int = DEFAULT_MAX_LINES,
+                 parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: deque[LogLine] = deque()
+        self.max_lines = max(1, max_lines)
+        self.name_of = name_of
+        self.utc = False
+        self.trimmed = 0  # lines dropped off the head since the last clear
+        self._names: dict[str, str] = {}
+        self._name_width = 8
+        self._device_colour: dict[str, QColor] = {}
+        self._type_brush = {t: QBrush(QColor(c)) for t, c in TYPE_COLOURS.items()}
+        self._error_bg = QBrush(QColor(ERROR_BACKGROUND))
+
+    # -- devices -------------------------------------------------------------------------------
+    def set_devices(self, device_ids: Sequence[str]) -> None:
+        """Fix names, name column width and colours for the view's devices."""
+        for device_id in device_ids:
+            self._names[device_id] = self.name_of(device_id)
+            if device_id not in self._device_colour:
+                colour = DEVICE_COLOURS[len(self._device_colour) % len(DEVICE_COLOURS)]
+                self._device_colour[device_id] = QColor(colour)
+        widest = max((len(n) for n in self._names.values()), default=8)
+        self._name_width = min(NAME_WIDTH_MAX, max(8, widest))
+
+    def name(self, device_id: str) -> str:
+        name = self._names.get(device_id)
+        if name is None:
+            name = self._names[device_id] = self.name_of(device_id)
+        return name
+
+    def device_colour(self, device_id: str) -> QColor:
+        return self._device_colour.get(device_id) or QColor(DEVICE_COLOURS[-1])
+
+    # -- Qt model ------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        line = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.display(line)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._type_brush.get(line.type)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._error_bg if line.is_error else None
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.device_colour(line.device_id)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            text = f"{self.name(line.device_id)} ({line.device_id})\n{line.ts}  {line.type}" \
+                   f"\n\n{line.msg}"
+            return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+        if role == LogRole.LINE:
+            return line
+        if role == LogRole.DEVICE:
+            return line.device_id
+        if role == LogRole.TYPE:
+            return line.type
+        return None
+
+    def display(self, line: LogLine) -> str:
+        cache = line.cache
+        if cache is None or cache[0] != self.utc:
+            cache = line.cache = (self.utc, display_time(line.ts, self.utc))
+        name = self.name(line.device_id)
+        if len(name) > self._name_width:
+            name = name[:self._name_width - 1] + "…"
+        return f"{cache[1]}  {name:<{self._name_width}}  {line.type:<{TYPE_WIDTH}}  " \
+               f"{line.one_line}"
+
+    def line(self, row: int) -> LogLine:
+        return self.rows[row]
+
+    # -- changes -------------------------------------------------------------------------------
+    def append(self, lines: Sequence[LogLine]) -> None:
+        """Add a batch at the end with one insertion, then trim the head past the cap."""
+        if not lines:
+            return
+        if len(lines) > self.max_lines:
+            self.trimmed += len(lines) - self.max_lines
+            lines = lines[-self.max_lines:]
+        start = len(self.rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(lines) - 1)
+        self.rows.extend(lines)
+        self.endInsertRows()
+        self._trim()
+
+    def prepend(self, lines: Sequence[LogLine]) -> int:
+        """Add older lines at the top (as many as fit under the cap); returns how many."""
+        room = self.max_lines - len(self.rows)
+        if room <= 0 or not lines:
+            return 0
+        lines = lines[-room:]
+        self.beginInsertRows(QModelIndex(), 0, len(lines) - 1)
+        self.rows.extendleft(reversed(lines))
+        self.endInsertRows()
+        return len(lines)
+
+    def merge_history(self, lines: Iterable[LogLine], also_seen: set | None = None) -> int:
+        """The first history page: drop lines already shown live, put the rest on top."""
+        seen = {line.key for line in self.rows} | (also_seen or set())
+        fresh = [line for line in lines if line.key not in seen]
+        return self.prepend(fresh)
+
+    def set_max_lines(self, max_lines: int) -> None:
+        self.max_lines = max(1, max_lines)
+        self._trim()
+
+    def set_utc(self, utc: bool) -> None:
+        if utc != self.utc:
+            self.utc = utc
+            if self.rows:
+                self.dataChanged.emit(self.index(0), self.index(len(self.rows) - 1),
+                                      [Qt.ItemDataRole.DisplayRole])
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.rows.clear()
+        self.trimmed = 0
+        self.endResetModel()
+
+    def _trim(self) -> None:
+        excess = len(self.rows) - self.max_lines
+        if excess > 0:
+            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
+            for _ in range(excess):
+                self.rows.popleft()
+            self.endRemoveRows()
+            self.trimmed += excess
+
+
+class LogFilterProxy(QSortFilterProxyModel):
+    """Filters by type, device and text or a regular expression (no sorting: time order)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.types: set[str] | None = None  # None = every type
+        self.devices: set[str] | None = None  # None = every device
+        self._needle = ""
+        self._regex: re.Pattern[str] | None = None
+        self.pattern_error = ""
+        self._active = False
+        self.setDynamicSortFilter(False)
+
+    def set_types(self, types: Iterable[str] | None) -> None:
+        self.beginFilterChange()
+        self.types = set(types) if types is not None else None
+        self._refilter()
+
+    def set_devices(self, devices: Iterable[str] | None) -> None:
+        self.beginFilterChange()
+        self.devices = set(devices) if devices is not None else None
+        self._refilter()
+
+    def set_text(self, text: str, regex: bool = False) -> str:
+        """Filter by text (case-insensitive); returns an error for an invalid expression."""
+        self.beginFilterChange()
+        self.pattern_error = ""
+        self._needle, self._regex = "", None
+        if text and regex:
+            try:
+                self._regex = re.compile(text, re.IGNORECASE)
+            except re.error as exc:
+                self.pattern_error = f"Invalid regular expression: {exc}"
+        elif text:
+            self._needle = text.casefold()
+        self._refilter()
+        return self.pattern_error
+
+    def _refilter(self) -> None:
+        self._active = bool(self.types is not None or self.devices is not None
+                            or self._needle or self._regex is not None)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def accepts(self, line: LogLine) -> bool:
+        if self.types is not None and line.type not in self.types:
+            return False
+        if self.devices is not None and line.device_id not in self.devices:
+            return False
+        if self._needle:
+            return self._needle in line.msg.casefold()
+        if self._regex is not None:
+            return self._regex.search(line.msg) is not None
+        return True
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if not self._active:
+            return True
+        return self.accepts(self.sourceModel().rows[source_row])
+
+    def line(self, row: int) -> LogLine:
+        return self.sourceModel().rows[self.mapToSource(self.index(row, 0)).row()]

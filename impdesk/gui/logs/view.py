@@ -1,0 +1,450 @@
+"""The log view: history on demand, live lines drained in batches, filters, find, export."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QPushButton,
+    QSpinBox,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...api.errors import ApiError
+from ...api.logstreams import OPEN, TAKEN_OVER
+from ...core.logbuffer import LogBuffer, LogLine
+from ...core.loghistory import FORMATS, PAGE_SIZE, HistoryPager, export_lines, text_line
+from ...core.logsession import LogSession, LogSubscriber
+from .. import dialogs
+from ..tasks import executor, run_blocking
+from .model import KNOWN_TYPES, LogFilterProxy, LogModel
+
+log = logging.getLogger(__name__)
+DRAIN_MS = 100
+FILTER_DEBOUNCE_MS = 200
+EXPORT_FILTERS = {"text": "Text (*.log *.txt)", "csv": "CSV (*.csv)",
+                  "jsonl": "JSON Lines (*.jsonl)"}
+
+
+class LogView(QWidget):
+    """History and live logs of up to 8 devices, fed by the shared `LogSession`."""
+
+    def __init__(self, session: LogSession, device_ids: Sequence[str],
+                 name_of: Callable[[str], str], *, note: str = "", max_lines: int = 100_000,
+                 utc: bool = False, page_size: int = PAGE_SIZE,
+                 on_settings: Callable[[str, Any], None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.device_ids = list(device_ids)
+        self.name_of = name_of
+        self.note = note
+        self.page_size = page_size
+        self.on_settings = on_settings or (lambda key, value: None)
+        self.buffer = LogBuffer(max_lines)
+        self.sub = LogSubscriber(self.buffer)
+        self.model = LogModel(name_of, max_lines, self)
+        self.model.set_devices(self.device_ids)
+        self.model.utc = utc
+        self.proxy = LogFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.paused = False
+        self.loading = False
+        self.history_loaded = False
+        self.message = ""  # the latest explanation shown in the notice label
+        self.pager = self._new_pager()
+        self._initial = True
+        self._removed = 0
+        self._tasks: set[asyncio.Task] = set()
+        self._closed = False
+
+        self.list = QListView(self)
+        self.list.setObjectName("logList")
+        self.list.setModel(self.proxy)
+        self.list.setUniformItemSizes(True)
+        self.list.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.proxy.rowsAboutToBeRemoved.connect(self._count_removed)
+        self.list.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self._build_controls()
+
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setInterval(DRAIN_MS)
+        self._drain_timer.timeout.connect(self.drain)
+        self._drain_timer.start()
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
+        self._filter_timer.timeout.connect(self.apply_text_filter)
+        self.update_status()
+
+    # -- construction --------------------------------------------------------------------------
+    def _act(self, text: str, slot: Callable, tip: str = "", checkable: bool = False,
+             shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        action.setCheckable(checkable)
+        action.setToolTip(tip or text.replace("&", ""))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_controls(self) -> None:
+        bar = QToolBar(self)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.act_pause = self._act(self.tr("&Pause"), self.set_paused,
+                                   self.tr("Pause the display; lines keep arriving"), True)
+        self.act_follow = self._act(self.tr("&Follow"), self._follow_clicked,
+                                    self.tr("Follow new lines (on while scrolled to the bottom)"),
+                                    True)
+        self.act_follow.setChecked(True)
+        self.act_utc = self._act(self.tr("&UTC"), self.set_utc,
+                                 self.tr("Timestamps in UTC instead of local time"), True)
+        self.act_utc.setChecked(self.model.utc)
+        self.act_older = self._act(self.tr("Load &older"), lambda: self.spawn(self.load_older()),
+                                   self.tr("Load older history"))
+        self.act_clear = self._act(self.tr("C&lear"), self.clear, self.tr("Clear the view"))
+        self.act_copy = self._act(self.tr("&Copy"), self.copy_selected,
+                                  self.tr("Copy the selected lines"), shortcut="Ctrl+C")
+        self.act_export = self._act(self.tr("&Export…"), lambda: self.spawn(self.export()),
+                                    self.tr("Save the shown lines as text, CSV or JSON Lines"))
+        for act in (self.act_pause, self.act_follow, self.act_utc, None, self.act_older,
+                    self.act_clear, self.act_copy, self.act_export):
+            bar.addSeparator() if act is None else bar.addAction(act)
+        bar.addSeparator()
+        bar.addWidget(QLabel(self.tr("Keep"), self))
+        self.cap_box = QSpinBox(self)
+        self.cap_box.setRange(1000, 10_000_000)
+        self.cap_box.setSingleStep(10_000)
+        self.cap_box.setGroupSeparatorShown(True)
+        self.cap_box.setSuffix(self.tr(" lines"))
+        self.cap_box.setValue(self.model.max_lines)
+        self.cap_box.setToolTip(self.tr("Lines this view keeps; the oldest are dropped"))
+        self.cap_box.editingFinished.connect(lambda: self.set_max_lines(self.cap_box.value()))
+        bar.addWidget(self.cap_box)
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText(self.tr("Filter messages"))
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(lambda _: self._filter_timer.start())
+        self.regex_box = QCheckBox(self.tr("Rege&x"), self)
+        self.regex_box.toggled.connect(lambda _: self.apply_text_filter())
+        self.types_button = QToolButton(self)
+        self.types_button.setText(self.tr("Types: all"))
+        self.types_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        types_menu = QMenu(self.types_button)
+        self.type_actions: dict[str, QAction] = {}
+        for type_ in KNOWN_TYPES:
+            act = types_menu.addAction(type_)
+            act.setCheckable(True)
+            act.setChecked(True)
+            act.toggled.connect(lambda _=False: self._types_changed())
+            self.type_actions[type_] = act
+        self.types_button.setMenu(types_menu)
+        self.device_combo = QComboBox(self)
+        self.device_combo.addItem(self.tr("All devices"), None)
+        for device_id in self.device_ids:
+            self.device_combo.addItem(self.model.name(device_id), device_id)
+        self.device_combo.currentIndexChanged.connect(self._device_changed)
+        self.find_edit = QLineEdit(self)
+        self.find_edit.setPlaceholderText(self.tr("Find"))
+        self.find_edit.returnPressed.connect(lambda: self.find(True))
+        self.find_prev = QPushButton(self.tr("▲"), self)
+        self.find_prev.setAccessibleName(self.tr("Find previous"))
+        self.find_prev.clicked.connect(lambda: self.find(False))
+        self.find_next = QPushButton(self.tr("▼"), self)
+        self.find_next.setAccessibleName(self.tr("Find next"))
+        self.find_next.clicked.connect(lambda: self.find(True))
+        self._act("", lambda: self.find(True), shortcut=QKeySequence.StandardKey.FindNext)
+        self._act("", lambda: self.find(False), shortcut=QKeySequence.StandardKey.FindPrevious)
+        row = QHBoxLayout()
+        for widget in (self.filter_edit, self.regex_box, self.types_button, self.device_combo,
+                       self.find_edit, self.find_prev, self.find_next):
+            row.addWidget(widget)
+        row.setStretch(0, 3)
+        row.setStretch(4, 2)
+
+        self.filter_error = dialogs.error_label()
+        self.notice = QLabel(self)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("background: #fff8e1; color: #5d4037; padding: 4px;")
+        self.notice.setVisible(False)
+        self.reconnect_button = QPushButton(self.tr("Reconnect"), self)
+        self.reconnect_button.setVisible(False)
+        self.reconnect_button.clicked.connect(
+            lambda: self.spawn(run_blocking(self.session.reconnect)))
+        notice_row = QHBoxLayout()
+        notice_row.addWidget(self.notice, 1)
+        notice_row.addWidget(self.reconnect_button)
+        self.status = QLabel(self)
+        self.status.setObjectName("logStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
+        layout.addWidget(bar)
+        layout.addLayout(row)
+        layout.addWidget(self.filter_error)
+        layout.addLayout(notice_row)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.status)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.get_event_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def start(self) -> None:
+        """Take live slots for the devices, then show the newest page of history."""
+        self.session.attach(self.sub)
+        result = await run_blocking(self.session.watch, self.sub, self.device_ids)
+        self.show_message(" ".join(m for m in (self.note, result.message) if m))
+        await self.load_older()
+        self.history_loaded = True
+
+    def shutdown(self) -> None:
+        """The view closes: stop draining and let the session free this view's devices."""
+        if self._closed:
+            return
+        self._closed = True
+        self._drain_timer.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if not self.session.closed:
+            executor().submit(self.session.detach, self.sub)
+
+    # -- history -------------------------------------------------------------------------------
+    def _new_pager(self) -> HistoryPager:
+        return HistoryPager(self.session.client.device_logs_page, self.device_ids, self.page_size)
+
+    async def load_older(self) -> int:
+        """One more chunk of history at the top (the first chunk merges with live lines)."""
+        if self.loading or not self.pager.more:
+            return 0
+        self.loading = True
+        self.act_older.setEnabled(False)
+        try:
+            entries = await run_blocking(self.pager.older)
+        except ApiError as exc:
+            self.show_message(self.tr("History could not be loaded: %s") % exc.user_message)
+            return 0
+        finally:
+            self.loading = False
+        lines = [LogLine(e) for e in entries]
+        bar = self.list.verticalScrollBar()
+        before, value = self.proxy.rowCount(), bar.value()
+        if self._initial:
+            self._initial = False
+            for device_id in self.device_ids:
+                await run_blocking(self.session.note_history, device_id,
+                                   [e for e in entries if e.device_id == device_id])
+            added = self.model.merge_history(lines, self.buffer.keys())
+            self.list.scrollToBottom()
+        else:
+            added = self.model.prepend(lines)
+            bar.setValue(value + self.proxy.rowCount() - before)  # keep the same lines in view
+        self.act_older.setEnabled(self.pager.more)
+        self.update_status()
+        return added
+
+    # -- live ----------------------------------------------------------------------------------
+    def drain(self) -> None:
+        """Move waiting lines into the model in one insertion; follow the tail if at the bottom."""
+        if self.paused:
+            self.update_status()
+            return
+        lines = self.buffer.take_all()
+        if not lines:
+            return
+        bar = self.list.verticalScrollBar()
+        following = bar.value() >= bar.maximum()
+        value = bar.value()
+        self._removed = 0
+        self.model.append(lines)
+        if following:
+            self.list.scrollToBottom()
+        elif self._removed:
+            bar.setValue(max(0, value - self._removed))  # trimmed above: keep the view still
+        self.act_follow.setChecked(following)
+        self.update_status()
+
+    def _count_removed(self, parent: QModelIndex, first: int, last: int) -> None:
+        self._removed += last - first + 1
+
+    def _on_scrolled(self, value: int) -> None:
+        bar = self.list.verticalScrollBar()
+        self.act_follow.setChecked(value >= bar.maximum())
+        if value == bar.minimum() and bar.maximum() > 0 and self.pager.more \
+                and not self.loading and not self._initial:
+            self.spawn(self.load_older())
+
+    def _follow_clicked(self, checked: bool) -> None:
+        if checked:
+            self.list.scrollToBottom()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = bool(paused)
+        self.act_pause.setChecked(self.paused)
+        self.act_pause.setText(self.tr("&Resume") if self.paused else self.tr("&Pause"))
+        if not self.paused:
+            self.drain()
+        self.update_status()
+
+    def set_utc(self, utc: bool) -> None:
+        self.model.set_utc(bool(utc))
+        self.act_utc.setChecked(bool(utc))
+        self.on_settings("utc", bool(utc))
+
+    def set_max_lines(self, max_lines: int) -> None:
+        self.model.set_max_lines(max_lines)
+        self.on_settings("max_lines", max_lines)
+        self.update_status()
+
+    def clear(self) -> None:
+        """Empty the view; Load older starts again from the newest history."""
+        self.buffer.clear()
+        self.model.clear()
+        self.pager = self._new_pager()
+        self._initial = True
+        self.act_older.setEnabled(True)
+        self.update_status()
+
+    # -- filters and find ----------------------------------------------------------------------
+    def apply_text_filter(self) -> None:
+        error = self.proxy.set_text(self.filter_edit.text(), self.regex_box.isChecked())
+        dialogs.show_error(self.filter_error, error)
+
+    def _types_changed(self) -> None:
+        chosen = [t for t, act in self.type_actions.items() if act.isChecked()]
+        every = len(chosen) == len(self.type_actions)
+        self.proxy.set_types(None if every else chosen)
+        self.types_button.setText(self.tr("Types: all") if every
+                                  else self.tr("Types: %d") % len(chosen))
+
+    def set_types(self, types: Sequence[str] | None) -> None:
+        for type_, act in self.type_actions.items():
+            act.blockSignals(True)
+            act.setChecked(types is None or type_ in types)
+            act.blockSignals(False)
+        self._types_changed()
+
+    def _device_changed(self, _: int) -> None:
+        device_id = self.device_combo.currentData()
+        self.proxy.set_devices(None if device_id is None else [device_id])
+
+    def find(self, forward: bool = True) -> bool:
+        """Select the next (or previous) shown line containing the find text; wraps around."""
+        needle = self.find_edit.text().casefold()
+        rows = self.proxy.rowCount()
+        if not needle or not rows:
+            return False
+        current = self.list.currentIndex().row()
+        step = 1 if forward else -1
+        start = current if current >= 0 else (-1 if forward else rows)
+        for offset in range(1, rows + 1):
+            row = (start + step * offset) % rows
+            if needle in self.model.display(self.proxy.line(row)).casefold():
+                index = self.proxy.index(row, 0)
+                self.list.setCurrentIndex(index)
+                self.list.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+                dialogs.show_error(self.filter_error, "")
+                return True
+        dialogs.show_error(self.filter_error, self.tr("Not found: %s") % self.find_edit.text())
+        return False
+
+    # -- copy and export -----------------------------------------------------------------------
+    def selected_lines(self) -> list[LogLine]:
+        rows = sorted(i.row() for i in self.list.selectionModel().selectedIndexes())
+        return [self.proxy.line(r) for r in rows]
+
+    def shown_lines(self) -> list[LogLine]:
+        return [self.proxy.line(r) for r in range(self.proxy.rowCount())]
+
+    def copy_selected(self) -> str:
+        text = "\n".join(text_line(line, self.model.name(line.device_id), self.model.utc)
+                         for line in self.selected_lines())
+        if text:
+            QApplication.clipboard().setText(text)
+        return text
+
+    def export_to(self, path: str | Path, fmt: str) -> int:
+        """Write the shown lines (filters applied) to `path` as text, csv or jsonl."""
+        return export_lines(path, self.shown_lines(), fmt, self.model.name, self.model.utc)
+
+    async def export(self) -> None:
+        dialog = QFileDialog(self, self.tr("Export logs"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(list(EXPORT_FILTERS.values()))
+        dialog.selectFile("impdesk-logs.log")
+        if not await dialogs.ask(dialog) or not dialog.selectedFiles():
+            return
+        fmt = next((f for f, flt in EXPORT_FILTERS.items()
+                    if flt == dialog.selectedNameFilter()), "text")
+        path = Path(dialog.selectedFiles()[0])
+        if not path.suffix:
+            path = path.with_suffix(FORMATS[fmt])
+        try:
+            count = await run_blocking(self.export_to, path, fmt)
+        except OSError as exc:
+            self.show_message(self.tr("Export failed: %s") % exc)
+            return
+        self.show_message(self.tr("Exported %d lines to %s") % (count, path))
+
+    def _context_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        for act in (self.act_copy, self.act_export, None, self.act_pause, self.act_clear):
+            menu.addSeparator() if act is None else menu.addAction(act)
+        menu.popup(self.list.viewport().mapToGlobal(pos))
+
+    # -- status --------------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.message = text
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    def update_status(self) -> None:
+        session = self.session
+        if self.sub.notice and self.sub.notice not in self.message:
+            self.show_message(self.sub.notice)
+        self.reconnect_button.setVisible(session.state == TAKEN_OVER)
+        not_live = [self.model.name(d) for d in self.device_ids if not session.is_live(d)]
+        parts = [self.tr("Stream: %s") % session.state_text, session.slots_text,
+                 self.tr("%s lines (keeps %s)") % (f"{self.model.rowCount():,}",
+                                                   f"{self.model.max_lines:,}")]
+        if session.state == OPEN and not_live:
+            parts.append(self.tr("not live: %s") % ", ".join(not_live))
+        if self.paused:
+            parts.append(self.tr("PAUSED — %d new lines waiting") % len(self.buffer))
+        if self.proxy.rowCount() != self.model.rowCount():
+            parts.append(self.tr("%d shown") % self.proxy.rowCount())
+        self.status.setText(" · ".join(parts))
+
