@@ -6,7 +6,9 @@
 # missing; .venv through packaging/dev.sh setup, plus PyInstaller; icons checked against the SVGs;
 # pyinstaller packaging/impdesk.spec; --version and --self-test of the frozen app offscreen;
 # the .deb staged under build/deb and validated with desktop-file-validate and
-# appstreamcli validate --no-net. CLEAN=1 makes PyInstaller start from scratch.
+# appstreamcli validate --no-net. Depends: the guide's list plus every system package the bundle
+# links to directly (packaging/deb_depends.py). CLEAN=1 makes PyInstaller start from scratch;
+# COMPRESS=xz gives a smaller .deb in about 3 minutes more (default gzip: seconds, any dpkg).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +18,7 @@ DIST="$ROOT/dist"
 WORK="$ROOT/build"
 PYINSTALLER_SPEC="pyinstaller>=6.10,<7"
 SMOKE_TIMEOUT_S=60
-DEPENDS="libxcb-cursor0, libxkbcommon-x11-0, libegl1, libgl1, libfontconfig1, libdbus-1-3, libglib2.0-0"
+BASE_DEPENDS="libxcb-cursor0, libxkbcommon-x11-0, libegl1, libgl1, libfontconfig1, libdbus-1-3, libglib2.0-0"
 RECOMMENDS="gnome-keyring | kwalletmanager"
 BUILD_START=$SECONDS
 PHASE_START=$SECONDS
@@ -43,6 +45,10 @@ ensure_tools() {
     command -v appstreamcli >/dev/null 2>&1 || missing+=(appstream)
     command -v rsvg-convert >/dev/null 2>&1 || missing+=(librsvg2-bin)
     command -v dpkg-architecture >/dev/null 2>&1 || missing+=(dpkg-dev)
+    command -v objdump >/dev/null 2>&1 || missing+=(binutils)  # PyInstaller and readelf
+    # Libraries of the Wayland platform plugin, so that deb_depends.py can name their packages.
+    ldconfig -p | grep -q 'libwayland-cursor\.so\.0 ' || missing+=(libwayland-cursor0)
+    ldconfig -p | grep -q 'libwayland-egl\.so\.1 ' || missing+=(libwayland-egl1)
     command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb not found: the .deb needs a Debian-like system"
     if ((${#missing[@]})); then
         apt_install "${missing[@]}"
@@ -183,11 +189,13 @@ main() {
     smoke "$DIST/impdesk/impdesk"
     took
     phase "stage and validate the .deb"
+    DEPENDS="$("$PY" "$ROOT/packaging/deb_depends.py" "$DIST/impdesk" "$BASE_DEPENDS")"
+    say "  Depends: $DEPENDS"
     stage_deb
     validate
     DEB="$DIST/impdesk_${VERSION}-1_${ARCH}.deb"
     rm -f "$DEB"
-    dpkg-deb --root-owner-group -Zxz --build "$WORK/deb/root" "$DEB" >/dev/null
+    dpkg-deb --root-owner-group "-Z${COMPRESS:-gzip}" --build "$WORK/deb/root" "$DEB" >/dev/null
     took
     if ((check_install)); then
         phase "dpkg -i, /usr/bin/impdesk --self-test, dpkg -r"

@@ -6,6 +6,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from ..api.records import LogEntry
 
@@ -29,19 +30,26 @@ def clean_text(text: str) -> str:
     return text.replace("\t", "    ")
 
 
-class LogLine:
-    """One entry ready for display: the cleaned message, plus a one-line form for the list."""
+class LogLine(NamedTuple):
+    """One entry ready for display: the cleaned message, plus a one-line form for the table.
 
-    __slots__ = ("cache", "device_id", "log_type", "msg", "one_line", "ts", "type")
+    A tuple of strings: the garbage collector stops tracking it, so 100,000 kept lines do not
+    lengthen full collections (which would stall the UI).
+    """
 
-    def __init__(self, entry: LogEntry) -> None:
-        self.device_id = entry.device_id
-        self.ts = entry.ts
-        self.type = entry.type
-        self.log_type = entry.log_type
-        self.msg = clean_text(entry.msg)
-        self.one_line = self.msg.replace("\n", " ⏎ ") if "\n" in self.msg else self.msg
-        self.cache: tuple | None = None  # a view's formatted time, computed when first shown
+    device_id: str
+    ts: str
+    type: str
+    msg: str
+    one_line: str
+    log_type: str | None = None
+
+    @classmethod
+    def of(cls, entry: LogEntry) -> LogLine:
+        msg = clean_text(entry.msg)
+        one_line = msg.replace("\n", " ⏎ ") if "\n" in msg else msg
+        log_type = entry.log_type if isinstance(entry.log_type, str) else None
+        return cls(entry.device_id, entry.ts, entry.type, msg, one_line, log_type)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -51,9 +59,6 @@ class LogLine:
     @property
     def is_error(self) -> bool:
         return self.type.endswith(".error")
-
-    def __repr__(self) -> str:
-        return f"LogLine({self.device_id} {self.ts} {self.type} {self.msg!r})"
 
 
 class LogBuffer:

@@ -234,7 +234,7 @@ class LogSession:
     def _on_entry(self, entry: LogEntry) -> None:
         buffers = self._routes.get(entry.device_id)
         if buffers:
-            line = LogLine(entry)
+            line = LogLine.of(entry)
             for buffer in buffers:
                 buffer.append(line)
 

@@ -133,6 +133,8 @@ def plan(current: dict[Key, Key], shape: TreeShape, payload_of: dict[Key, Any]) 
 
 
 def _differs(old: Any, new: Any) -> bool:
+    if old is new:  # the usual case after a load: the same record objects
+        return False
     if old is None or new is None:
         return old is not new
     if isinstance(old, Product | DeviceGroup | Device | Account):

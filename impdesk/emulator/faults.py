@@ -172,13 +172,19 @@ class Faults:
             return self.rng.choice(s["error_statuses"])
         return None
 
-    def take_rule(self, method: str, path: str, after_processing: bool) -> dict | None:
-        """Consume the first queued rule matching this request and phase."""
+    def take_rule(self, method: str, path: str, after_processing: bool,
+                  query: str = "") -> dict | None:
+        """Consume the first queued rule matching this request and phase.
+
+        A rule's `path` regex is searched in the path, and also in `path?query` (decoded), so a
+        rule can aim at one page of a list.
+        """
         with self._lock:
             for rule in self.rules:
                 if rule["method"] and rule["method"].upper() != method:
                     continue
-                if rule["path"] and not re.search(rule["path"], path):
+                if rule["path"] and not (re.search(rule["path"], path) or (
+                        query and re.search(rule["path"], f"{path}?{query}"))):
                     continue
                 if rule["after_processing"] != after_processing:
                     continue

@@ -161,7 +161,10 @@ class _Handler(BaseHTTPRequestHandler):
                 answer.run = logged_run
                 self._answer(answer)
             else:
-                record(self._answer(answer, json_body=req.path in JSON_AUTH_PATHS))
+                # Logged before it is written, so a client that reads the log right after its
+                # answer always finds its request there.
+                record(answer.status if isinstance(answer, Response) else 0)
+                self._answer(answer, json_body=req.path in JSON_AUTH_PATHS)
         elif emulator.control_enabled and (path == "/_emulator" or path.startswith("/_emulator/")):
             req.path = path[len("/_emulator"):] or "/"
             self._control(emulator, req)

@@ -153,7 +153,8 @@ class Emulator:
             if takes_body:
                 req.json()
             answer = handler(self, req, **params)
-            rule = self.faults.take_rule(req.method, full_path, after_processing=True)
+            rule = self.faults.take_rule(req.method, full_path, after_processing=True,
+                                         query=_query_text(req))
             if rule is not None:
                 answer = self._fault_answer(rule["status"], rule.get("retry_after_s"))
         except _Drop:
@@ -182,7 +183,8 @@ class Emulator:
         status = self.faults.random_error(full_path)
         if status is not None:
             raise _fault_error(status, None)
-        rule = self.faults.take_rule(req.method, full_path, after_processing=False)
+        rule = self.faults.take_rule(req.method, full_path, after_processing=False,
+                                     query=_query_text(req))
         if rule is not None:
             answer = self._fault_answer(rule["status"], rule.get("retry_after_s"))
             if answer is DROP:
@@ -230,6 +232,10 @@ def _fault_error(status: Any, retry_after: Any) -> ApiError:
     if status == 503 and retry_after is not None:
         headers["Retry-After"] = str(int(retry_after))
     return ApiError(code, headers=headers)
+
+
+def _query_text(req: Request) -> str:
+    return "&".join(f"{k}={v}" for k, v in req.query)
 
 
 def _deep_copy(value: Any) -> Any:

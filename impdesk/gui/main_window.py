@@ -53,6 +53,8 @@ STATUS_REFRESH_MS = 60_000
 FILTER_DEBOUNCE_MS = 200
 MESSAGE_MS = 8000
 SMALL_TREE_NODES = 300  # up to this many rows the first load expands everything
+DRAIN_SLICE_S = 0.012  # UI-thread time spent inserting devices before yielding to the loop
+DRAIN_ROWS = 100  # devices inserted under one group at a time
 
 
 @dataclass
@@ -90,6 +92,7 @@ class MainWindow(QMainWindow):
         self.load_seconds: float | None = None
         self._loading = False
         self._pending_devices: list[Device] = []
+        self._drainer: asyncio.Task | None = None
         self.setObjectName("mainWindow")
         self.setWindowTitle(self._title(None))
         self.setWindowIcon(app_icon())
@@ -233,8 +236,8 @@ class MainWindow(QMainWindow):
             badge = QLabel(self.tr("DEMO · local emulator"), self)
             badge.setObjectName("demoBadge")
             badge.setStyleSheet(DEMO_BADGE_STYLE)
-            badge.setToolTip(self.tr("Connected to the embedded emulator with demo data; "
-                                     "nothing leaves this machine."))
+            badge.setToolTip(self.tr("Connected to the embedded emulator with demo data at %s; "
+                                     "nothing leaves this machine.") % self.info.endpoint)
             bar.addWidget(badge)
         self.addToolBar(bar)
 
@@ -316,7 +319,7 @@ class MainWindow(QMainWindow):
         self.service = AccountService(client)
         self.service_changed.emit(self.service)
         self.setWindowTitle(self._title(who))
-        self.connection.setText(self.tr("Signed in as %s") % who)
+        self.connection.setText(self.tr("Signed in as %s · %s") % (who, client.base_url))
         self._update_actions()
         await self.refresh(initial=True)
         self._status_timer.start()
@@ -359,14 +362,19 @@ class MainWindow(QMainWindow):
                     lambda s: loop.call_soon_threadsafe(self._on_structure, s),
                     lambda devs: loop.call_soon_threadsafe(self._on_device_page, devs),
                     lambda *p: loop.call_soon_threadsafe(self._on_progress, *p))
+                if self._drainer is not None and not self._drainer.done():
+                    await self._drainer
                 await self._drain_devices()
             else:
                 shape = await run_blocking(self.service.load)
             self.model.apply(shape)  # the final, consistent state (no reset)
+            await asyncio.sleep(0)  # let the loop breathe between the big steps
             self.tree_reloaded.emit()
             self.load_seconds = time.perf_counter() - started
             if first:
+                await asyncio.sleep(0)
                 self._expand_initial()
+                await asyncio.sleep(0)
                 self._select_first_device()
             counts = self._counts()
             if not quiet:
@@ -387,29 +395,45 @@ class MainWindow(QMainWindow):
             self.model.apply(shape)
         else:
             self.model.reset_to(shape)
-            self._expand_initial()
+            # Products only: whether the account is small is known once devices are in.
+            self._expand_initial(groups=False)
 
     def _on_device_page(self, devices: list[Device]) -> None:
         self._pending_devices.extend(devices)
+        if self._drainer is None or self._drainer.done():  # devices stream in while loading
+            self._drainer = self.tasks.spawn(self._drain_devices())
 
     def _on_progress(self, name: str, done: int, total: int | None, items: int) -> None:
         if name != "devices":
             return
         if total:
             self.progress.setRange(0, total)
+            # setValue() repaints the whole window synchronously; with updates off it only
+            # schedules a repaint, so a progress tick never stalls the event loop.
+            self.progress.setUpdatesEnabled(False)
             self.progress.setValue(done)
+            self.progress.setUpdatesEnabled(True)
         self.progress.setFormat(self.tr("Devices: %d") % items)
         self.statusBar().showMessage(self.tr("Loading devices… %d so far") % items)
 
     async def _drain_devices(self) -> None:
-        """Insert device pages in small slices so the event loop keeps breathing."""
+        """Insert device pages group by group (one row insert per group and slice), yielding to
+        the event loop whenever a time slice is used up, so it keeps breathing."""
+        budget = time.perf_counter() + DRAIN_SLICE_S
         while self._pending_devices:
-            batch, self._pending_devices = self._pending_devices[:200], self._pending_devices[200:]
-            self.model.add_devices(batch)
-            await asyncio.sleep(0)
+            pending, self._pending_devices = self._pending_devices, []
+            by_group: dict[str | None, list[Device]] = {}
+            for device in pending:
+                by_group.setdefault(device.devicegroup_id, []).append(device)
+            for devices in by_group.values():
+                for start in range(0, len(devices), DRAIN_ROWS):
+                    self.model.add_devices(devices[start:start + DRAIN_ROWS])
+                    if time.perf_counter() > budget:
+                        await asyncio.sleep(0)
+                        budget = time.perf_counter() + DRAIN_SLICE_S
 
-    def _expand_initial(self) -> None:
-        small = len(self.model.nodes) <= SMALL_TREE_NODES
+    def _expand_initial(self, groups: bool = True) -> None:
+        small = groups and len(self.model.nodes) <= SMALL_TREE_NODES
         for row in range(self.proxy.rowCount()):
             index = self.proxy.index(row, 0)
             if self.proxy.data(index, Role.KIND) in (PRODUCT, "owner"):
@@ -417,7 +441,7 @@ class MainWindow(QMainWindow):
                 if small:  # small accounts open fully: every device at a glance
                     for child in range(self.proxy.rowCount(index)):
                         self.view.expand(self.proxy.index(child, 0, index))
-        if self._header_restored:  # the user's column widths win over fitting the contents
+        if self._header_restored or not groups:  # the user's widths win; fit once devices are in
             return
         for col in range(1, len(Column)):
             self.view.resizeColumnToContents(col)

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from .tree_model import Role
+from .tree_model import AccountTreeModel, Column, Role
 
 
 class TreeFilterProxy(QSortFilterProxyModel):
@@ -39,7 +39,13 @@ class TreeFilterProxy(QSortFilterProxyModel):
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex,
                  right: QModelIndex | QPersistentModelIndex) -> bool:
-        a, b = left.data(Role.SORT), right.data(Role.SORT)
+        source = self.sourceModel()
+        if isinstance(source, AccountTreeModel):  # fast path: no QVariant round trip
+            column = Column(left.column())
+            a = source.sort_key(source.node(left), column)
+            b = source.sort_key(source.node(right), column)
+        else:
+            a, b = left.data(Role.SORT), right.data(Role.SORT)
         if isinstance(a, tuple) and isinstance(b, tuple) and a and b and a[0] != b[0]:
             # The container rank (products, then owners, then Unassigned) ignores the order.
             ascending = self.sortOrder() == Qt.SortOrder.AscendingOrder

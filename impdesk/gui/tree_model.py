@@ -104,6 +104,7 @@ class AccountTreeModel(QAbstractItemModel):
         self.me_id: str | None = None
         self.deployment_names: dict[str, str] = {}
         self._stats: dict[Key, tuple[int, int]] = {}
+        self._sort_cache: dict[tuple[Key, int], tuple[Any, str | None, Any]] = {}
 
     # -- structure ---------------------------------------------------------------------------
     def node(self, index: Index) -> TreeNode:
@@ -160,7 +161,7 @@ class AccountTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(node, column)
         if role == Role.SORT:
-            return self._sort_value(node, column)
+            return self.sort_key(node, column)
         if role == Role.NODE:
             return node
         if role == Role.KIND:
@@ -229,6 +230,18 @@ class AccountTreeModel(QAbstractItemModel):
             return self.deployment_names.get(dep, dep[:8]) if dep else "—"
         return ""
 
+    def sort_key(self, node: TreeNode, column: Column) -> Any:
+        """The sort value, cached while the node's payload and pending mark stay the same
+        (the proxy compares rows many times while devices stream in)."""
+        if column in (Column.STATE, Column.DEPLOYMENT):  # counts and names change apart
+            return self._sort_value(node, column)
+        hit = self._sort_cache.get((node.key, column))
+        if hit is not None and hit[0] is node.payload and hit[1] == node.pending:
+            return hit[2]
+        value = self._sort_value(node, column)
+        self._sort_cache[(node.key, column)] = (node.payload, node.pending, value)
+        return value
+
     def _sort_value(self, node: TreeNode, column: Column) -> Any:
         # Containers first in a fixed order, then by the column's natural value.
         rank = {OWNER: 1, UNASSIGNED: 2}.get(node.kind, 0)
@@ -262,10 +275,15 @@ class AccountTreeModel(QAbstractItemModel):
         cached = self._stats.get(node.key)
         if cached is None:
             total = online = 0
-            for n in node.walk():
-                if n.kind == DEVICE and isinstance(n.payload, Device):
-                    total += 1
-                    online += n.payload.online
+            for child in node.children:  # containers add up their (cached) children
+                if child.kind == DEVICE:
+                    if isinstance(child.payload, Device):
+                        total += 1
+                        online += child.payload.online
+                else:
+                    sub_total, sub_online = self.stats(child)
+                    total += sub_total
+                    online += sub_online
             cached = self._stats[node.key] = (total, online)
         return cached
 
@@ -276,6 +294,7 @@ class AccountTreeModel(QAbstractItemModel):
         self.root.children.clear()
         self.nodes = {ROOT_KEY: self.root}
         self._stats.clear()
+        self._sort_cache.clear()
         for key, parent in _parents_first(shape):
             self._attach(TreeNode(key[0], key[1], shape.payloads.get(key)), parent)
         self.endResetModel()
@@ -382,17 +401,19 @@ class AccountTreeModel(QAbstractItemModel):
         parent.children.pop(row)
         for gone in node.walk():
             self.nodes.pop(gone.key, None)
+            self._stats.pop(gone.key, None)
         node.parent = None
         self.endRemoveRows()
 
     def _refresh_counts(self, keys: set[Key]) -> None:
         """Counts of containers above changed rows are shown in the State column."""
-        self._stats.clear()
         seen: set[Key] = set()
+        self._stats.pop(ROOT_KEY, None)
         for key in keys:
             node = self.nodes.get(key)
             while node is not None and node is not self.root and node.key not in seen:
                 seen.add(node.key)
+                self._stats.pop(node.key, None)  # only this chain is recounted
                 idx = self.index_of(node.key, Column.STATE)
                 self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole, Role.SORT])
                 node = node.parent

@@ -1,7 +1,8 @@
 """Benchmark: an open log view fed 1,000 lines/s — event-loop stalls and UI cost (JSON out).
 
 Two feeds: `direct` (a thread appends to the view's buffer: the pure UI figure) and `emulator`
-(POST /_emulator/devices/{id}/logs with rate_per_s, through the real SSE stream and reader).
+(POST /_emulator/devices/{id}/logs with rate_per_s, through the real SSE stream and reader; the
+emulator runs in its own process, as impCentral would, so its threads do not share our GIL).
 The view starts with its ring buffer full (--prefill, default = the 100,000-line cap), so every
 drain also trims the head. A 5 ms QTimer probe measures stalls; main-thread CPU time over the
 run, minus an idle run of the same length, gives the UI cost per 1,000 lines.
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -23,15 +25,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from PySide6.QtCore import QTimer  # noqa: E402  (PySide6 before qasync)
-from PySide6.QtWidgets import QApplication  # noqa: E402
-import qasync  # noqa: E402
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
-from impdesk.api import Client, LogEntry  # noqa: E402
-from impdesk.core.logbuffer import DEFAULT_MAX_LINES, LogLine  # noqa: E402
-from impdesk.core.logsession import LogSession  # noqa: E402
-from impdesk.emulator import EmulatorServer  # noqa: E402
-from impdesk.gui.logs.view import LogView  # noqa: E402
+from impdesk.api import Client, LogEntry
+from impdesk.core.logbuffer import DEFAULT_MAX_LINES, LogLine
+from impdesk.core.logsession import LogSession
+from impdesk.gui.logs.view import LogView
 
 PROBE_MS = 5
 RATE = 1000
@@ -85,7 +86,7 @@ def direct_feed(view: LogView, device_id: str, seconds: float, stop: threading.E
         if stop.is_set():
             return
         for k in range(i, i + 10):
-            view.buffer.append(LogLine(LogEntry(device_id, _ts(k), "device.log",
+            view.buffer.append(LogLine.of(LogEntry(device_id, _ts(k), "device.log",
                                                 f"reading {k}: temp=21.{k % 10} rssi=-61")))
         delay = started + (i + 10) / RATE - time.perf_counter()
         if delay > 0:
@@ -116,9 +117,21 @@ async def measure(view: LogView, probe: Probe, seconds: float, feed, target_rows
             "stalls": probe.stalls()}
 
 
+def start_emulator() -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "impdesk.emulator", "--port", "0", "--seed", "small",
+         "--rate-limit", "0", "--no-simulation"], stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2])
+    assert proc.stdout is not None
+    base_url = proc.stdout.readline().strip()
+    return proc, base_url
+
+
 async def run(args: argparse.Namespace) -> list[dict]:
-    with EmulatorServer(seed="small", rate_limit=0, simulation=False) as server:
-        client = Client(server.base_url)
+    proc, base_url = start_emulator()
+    control_url = base_url.rsplit("/v5", 1)[0] + "/_emulator"
+    try:
+        client = Client(base_url)
         client.login("demo", "impdesk-demo")
         device = client.list_devices()[0]
         session = LogSession(client, name_of=lambda d: device.display_name)
@@ -126,9 +139,9 @@ async def run(args: argparse.Namespace) -> list[dict]:
         view.resize(1200, 700)
         view.show()
         await view.start()
-        view.model.append([LogLine(LogEntry(device.id, _ts(i), "device.log", f"old {i}"))
+        view.model.append([LogLine.of(LogEntry(device.id, _ts(i), "device.log", f"old {i}"))
                            for i in range(args.prefill)])
-        view.list.scrollToBottom()
+        view.table.scrollToBottom()
         probe = Probe()
         results = []
         # idle baseline: the probe and drain timers with nothing to do
@@ -146,10 +159,11 @@ async def run(args: argparse.Namespace) -> list[dict]:
                     threading.Thread(target=direct_feed, args=(view, device.id, args.seconds,
                                                                stop), daemon=True).start()
             else:
-                def feed() -> None:
-                    client.http.post(f"{server.control_url}/devices/{device.id}/logs", json={
-                        "entries": [{"type": "device.log", "msg": "reading: temp=21.5"}],
-                        "repeat": n, "rate_per_s": RATE}, timeout=30)
+                def feed() -> None:  # the control call on a thread: only the UI is measured
+                    threading.Thread(target=client.http.post, daemon=True, args=(
+                        f"{control_url}/devices/{device.id}/logs",), kwargs={"json": {
+                            "entries": [{"type": "device.log", "msg": "reading: temp=21.5"}],
+                            "repeat": n, "rate_per_s": RATE}, "timeout": 30}).start()
             m = await measure(view, probe, args.seconds, feed, n)
             cost = max(0.0, m["cpu_s"] - idle_cpu * m["wall_s"] / args.seconds)
             results.append({
@@ -167,6 +181,9 @@ async def run(args: argparse.Namespace) -> list[dict]:
         view.shutdown()
         session.close()
         return results
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ def test_clean_text_keeps_plain_text_only(raw, clean):
 
 
 def test_log_line_has_a_one_line_form_and_the_cleaned_key():
-    line = LogLine(LogEntry("d1", "2026-01-01T00:00:00.000Z", "agent.error", "a\nb\x1b[0m"))
+    line = LogLine.of(LogEntry("d1", "2026-01-01T00:00:00.000Z", "agent.error", "a\nb\x1b[0m"))
     assert line.msg == "a\nb" and line.one_line == "a ⏎ b" and line.is_error
     assert line.key == ("d1", "2026-01-01T00:00:00.000Z", "agent.error", "a\nb")
 
@@ -45,7 +45,7 @@ def test_log_line_has_a_one_line_form_and_the_cleaned_key():
 # -- buffer ---------------------------------------------------------------------------------------
 def test_buffer_is_bounded_and_counts_what_it_dropped():
     buf = LogBuffer(max_lines=10)
-    buf.extend(LogLine(entry("d", i)) for i in range(25))
+    buf.extend(LogLine.of(entry("d", i)) for i in range(25))
     assert len(buf) == 10 and buf.dropped == 15 and buf.received == 25
     taken = buf.take_all()
     assert [line.msg for line in taken] == [f"d-{i}" for i in range(15, 25)]
@@ -59,7 +59,7 @@ def test_buffer_loses_nothing_between_producer_threads_and_a_consumer():
 
     def produce(device: str) -> None:
         for i in range(5000):
-            buf.append(LogLine(entry(device, i)))
+            buf.append(LogLine.of(entry(device, i)))
 
     threads = [threading.Thread(target=produce, args=(f"d{k}",)) for k in range(4)]
     for t in threads:
@@ -128,8 +128,8 @@ def test_pager_skips_entries_shifted_onto_later_pages():
 
 # -- export ---------------------------------------------------------------------------------------
 def test_export_formats(tmp_path):
-    lines = [LogLine(entry("d1", 1, "hello")),
-             LogLine(entry("d1", 2, 'multi, "quoted"\nline', "agent.error"))]
+    lines = [LogLine.of(entry("d1", 1, "hello")),
+             LogLine.of(entry("d1", 2, 'multi, "quoted"\nline', "agent.error"))]
     name_of = {"d1": "Alpha"}.get
     assert export_lines(tmp_path / "a.log", lines, "text", name_of, utc=True) == 2
     assert (tmp_path / "a.log").read_text("utf-8").splitlines() == [

@@ -9,41 +9,47 @@ import pytest
 
 os.environ["QT_API"] = "pyside6"
 
-from PySide6.QtCore import QSettings  # noqa: E402  (after QT_API; PySide6 before qasync)
-import qasync  # noqa: E402
+import qasync
+from PySide6.QtCore import QSettings
 
-from impdesk.gui import dialogs  # noqa: E402
-from impdesk.gui.identity import ConnectionInfo, DemoAccount  # noqa: E402
+from impdesk.gui import dialogs
+from impdesk.gui.identity import ConnectionInfo, DemoAccount
 
 
 @pytest.fixture
-def qloop(qapp):
-    """A qasync event loop over the test QApplication; `qloop.run(coro)` runs with a timeout."""
-    loop = qasync.QEventLoop(qapp, already_running=False)
+def qloop(qapp, qtbot):
+    """A qasync loop that counts as running whenever Qt processes events, as in the app.
+
+    Background tasks (started by the window on its own) then run during every qtbot wait, like
+    they do under `app.exec()`, instead of resuming later outside any running loop.
+    `qloop.run(coro, timeout)` waits for the coroutine while Qt processes events.
+    """
+    loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
 
     def run(coro, timeout: float = 20.0):
-        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+        task = asyncio.ensure_future(coro, loop=loop)
+        qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+        return task.result()
 
     loop.run = run  # type: ignore[attr-defined]
     yield loop
-    try:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        try:
+            qtbot.waitUntil(lambda: all(t.done() for t in pending), timeout=5000)
+        except Exception:  # a task that ignores cancellation must not hang the suite
+            pass
+    asyncio.events._set_running_loop(None)
+    loop._QEventLoop__is_running = False  # type: ignore[attr-defined]  (already_running mode)
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def settle(loop, window, timeout: float = 10.0) -> None:
-    """Run the loop until the window's background tasks (refresh, moves, features) are done.
-
-    Tasks left pending would otherwise be stepped by Qt event processing outside the running
-    asyncio loop (qtbot.wait*, widget teardown), where `get_running_loop()` fails.
-    """
+    """Run the loop until the window's background tasks (refresh, moves, features) are done."""
 
     async def wait() -> None:
         while len(window.tasks):

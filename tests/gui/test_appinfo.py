@@ -44,7 +44,8 @@ def test_shortcuts_dialog_lists_the_window_actions_generated(qtbot, settings):
     assert rows["Move to device group"] == QKeySequence("Ctrl+M").toString(NATIVE)
     assert rows["Keyboard shortcuts"] == QKeySequence("F1").toString(NATIVE)
     assert rows["Frobnicate"] == QKeySequence("Ctrl+Alt+F").toString(NATIVE)
-    with_keys = {id(a) for a in window.findChildren(QAction) if a.shortcuts()}
+    with_keys = {id(a) for a in [*window.findChildren(QAction), *window.actions()]
+                 if a.shortcuts()}
     assert len(dialog.rows()) == len(with_keys)
     qtbot.keyClicks(dialog.filter, "move to")
     assert [c for c, _ in dialog.rows()] == ["Move to device group"]

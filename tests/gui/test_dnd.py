@@ -189,7 +189,7 @@ def test_bulk_move_reports_each_device(qloop, demo_window, emu):
     lines = "\n".join(window.last_refusals)
     assert "Hallway: imp001 devices cannot join factory fixture device groups." in lines
     assert "Thermostat SN-0001: A production device can only move" in lines
-    assert "Balcony sensor: " in lines and "Not Found" in lines or "NF100" in lines
+    assert ("Balcony sensor: " in lines and "Not Found" in lines) or "NF100" in lines
     assert window.last_move.previous_groups == {garage[1]: key_of(window, GROUP, "WS Dev")[1]}
 
 

@@ -9,6 +9,8 @@ import threading
 import time
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 import impdesk.api.logstreams as logstreams
 from impdesk.core.logsession import SLOTS
@@ -96,9 +98,9 @@ def test_live_lines_arrive_and_status_is_shown(window, emu, qloop, qtbot):
     qtbot.waitUntil(lambda: "Live logs: live · 1 of 8 live slots" in window.logs.indicator.text(),
                     timeout=3000)
     assert "Stream: live · 1 of 8 live slots" in view.status.text()
-    error_row = view.model.index(len(view.model.rows) - 1)
+    error_row = view.model.index(len(view.model.rows) - 1, 3)
     assert view.model.data(error_row, 9) is not None  # errors stand out (tinted)
-    assert view.list.verticalScrollBar().value() == view.list.verticalScrollBar().maximum()
+    assert view.table.verticalScrollBar().value() == view.table.verticalScrollBar().maximum()
 
 
 def test_ninth_device_evicts_the_oldest_with_an_explanation(make_window, emu, qloop, qtbot):
@@ -201,16 +203,18 @@ def test_filters_by_type_device_text_and_regex(window, emu, qloop, qtbot):
     assert not view.filter_error.isVisibleTo(view) and len(shown()) == 5
     # find next / previous wraps around the shown lines
     view.find_edit.setText("temp")
-    assert view.find(True) and view.list.currentIndex().row() == 0
-    assert view.find(True) and view.list.currentIndex().row() == 1
-    assert view.find(False) and view.list.currentIndex().row() == 0
-    assert view.find(False) and view.list.currentIndex().row() == 4
+    assert view.find(True) and view.table.currentIndex().row() == 0
+    assert view.find(True) and view.table.currentIndex().row() == 1
+    assert view.find(False) and view.table.currentIndex().row() == 0
+    assert view.find(False) and view.table.currentIndex().row() == 4
     view.find_edit.setText("absent")
     assert not view.find(True) and "Not found" in view.filter_error.text()
-    # copy the selected lines as text
-    view.list.selectAll()
-    copied = view.copy_selected().splitlines()
-    assert len(copied) == 5 and copied[2].endswith("agent.error  ERROR: boom")
+    # Ctrl+C in the table copies the selected lines as text (not the window's "Copy id")
+    view.table.setFocus()
+    view.table.selectAll()
+    qtbot.keyClick(view.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = QApplication.clipboard().text().splitlines()
+    assert len(copied) == 5 and copied[2].endswith("  agent.error  ERROR: boom")
 
 
 def test_export_text_csv_and_json_lines(window, emu, qloop, qtbot, tmp_path):
@@ -263,3 +267,45 @@ def test_sign_out_and_close_stop_the_reader_promptly(window, emu, qloop, qtbot):
     qtbot.waitUntil(lambda: not reader_threads(), timeout=2000)
     assert time.monotonic() - started < 2
     assert not window.logs.docks and window.logs.indicator.text() == "Live logs: off"
+
+
+def test_show_logs_from_the_tree_and_closing_docks_frees_slots(window, emu, qloop, qtbot):
+    ids = devices_by_name(window)
+    node = window.model.nodes[("device", ids[0])]
+    window.view.setCurrentIndex(window.proxy.mapFromSource(window.model.index_of(node.key)))
+    assert window.logs.act_show in window.context_actions
+    assert window.logs.act_show.shortcut().toString() == "Ctrl+L"
+    window.logs.act_show.trigger()
+    first = window.logs.views[-1]
+    qloop.run(first.start_task)
+    assert first.device_ids == [ids[0]]
+    assert window.logs.docks[-1].windowTitle() == f"Logs — {window.logs._name(ids[0])}"
+    second = open_view(window, qloop, ids[1:3])
+    assert window.logs.session.live == ids[:3]
+    window.logs.docks[-1].close()  # the second view: its two slots are freed
+    qtbot.waitUntil(lambda: window.logs.session.live == ids[:1], timeout=3000)
+    assert second not in window.logs.views and reader_threads()
+    window.logs.docks[0].close()  # the last view: the stream stops
+    qtbot.waitUntil(lambda: not reader_threads(), timeout=3000)
+    assert window.logs.session.live == []
+
+
+def test_follow_tail_only_while_at_the_bottom(window, emu, qloop, qtbot):
+    dev = devices_by_name(window)[0]
+    view = open_view(window, qloop, [dev])
+    feed(emu, dev, [f"f{i}" for i in range(200)])
+    qtbot.waitUntil(lambda: msgs(view)[-1:] == ["f199"], timeout=5000)
+    bar = view.table.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()  # followed the tail
+    bar.setValue(bar.maximum() // 2)
+    value = bar.value()
+    assert not view.act_follow.isChecked()
+    feed(emu, dev, [f"g{i}" for i in range(20)])
+    qtbot.waitUntil(lambda: msgs(view)[-1:] == ["g19"], timeout=5000)
+    assert bar.value() == value  # the user's place is kept
+    view.act_follow.trigger()
+    feed(emu, dev, ["last"])
+    qtbot.waitUntil(lambda: msgs(view)[-1:] == ["last"], timeout=5000)
+    assert bar.value() == bar.maximum()
+    view.set_utc(True)
+    assert view.model.data(view.model.index(0, 0)).endswith("Z")

@@ -24,7 +24,7 @@ def demo_window(make_window, emu):
 
 def key_of(window, kind: str, name: str):
     """The model key of the node of `kind` shown as `name`."""
-    for key, node in window.model.nodes.items():
+    for key in window.model.nodes:
         if key[0] == kind and window.model.data(window.model.index_of(key)) == name:
             return key
     raise AssertionError(f"no {kind} named {name!r}")

@@ -77,7 +77,7 @@ class LogsFeature(QObject):
         window.menus["devices"].addSeparator()
         window.menus["devices"].addAction(self.act_show)
         window.menus["groups"].addAction(self.act_show)
-        window.toolbar.insertAction(window.toolbar_separator, self.act_show)
+        # Not on the toolbar: at the default width it would push the demo badge into overflow.
         window.context_actions.append(self.act_show)
 
         self.indicator = QLabel(window)
@@ -138,9 +138,14 @@ class LogsFeature(QObject):
                        self.window)
         dock.setObjectName(f"logsDock{self._count}")
         dock.destroyed.connect(lambda _=None, d=dock: self._forget(d))
-        self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        if self.docks:
-            self.window.tabifyDockWidget(self.docks[-1], dock)
+        window = self.window
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        others = [d for d in window.findChildren(QDockWidget) if d.isVisible()
+                  and window.dockWidgetArea(d) == bottom]
+        window.addDockWidget(bottom, dock)
+        if self.docks or others:  # a tab of the bottom area, full width, not a sliver beside it
+            window.tabifyDockWidget(self.docks[-1] if self.docks else others[0], dock)
+        window.resizeDocks([dock], [max(320, window.height() * 2 // 5)], Qt.Orientation.Vertical)
         self.docks.append(dock)
         dock.show()
         dock.raise_()

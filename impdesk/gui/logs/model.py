@@ -1,7 +1,8 @@
-"""The log list model over a ring buffer of lines, and its filter proxy (type, device, text)."""
+"""The log table model over a ring buffer of lines, and its filter proxy (type, device, text)."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections import deque
@@ -10,7 +11,7 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
+    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -22,6 +23,7 @@ from ...core.logbuffer import DEFAULT_MAX_LINES, LogLine
 from ...core.loghistory import display_time
 
 Index = QModelIndex | QPersistentModelIndex
+_time_text = functools.lru_cache(maxsize=8192)(display_time)  # mostly rows on screen
 
 # Colours by type: errors stand out; the cloud's own lines are muted.
 TYPE_COLOURS = {
@@ -35,8 +37,19 @@ DEVICE_COLOURS = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00acc1", "#e5393
                   "#6d4c41", "#3949ab", "#c0ca33", "#d81b60", "#00897b", "#757575")
 KNOWN_TYPES = ("device.log", "device.error", "agent.log", "agent.error", "status",
                "lastexitcode", "powerstate", "firmware", "server.sleep")
-TYPE_WIDTH = 12
-NAME_WIDTH_MAX = 24
+
+
+class Column(IntEnum):
+    """The table's columns."""
+
+    TIME = 0  #: local or UTC timestamp
+    DEVICE = 1  #: device name, in the device's colour
+    TYPE = 2  #: log type, coloured by type
+    MESSAGE = 3  #: the message on one line (⏎ marks line breaks)
+
+
+HEADERS = ("Time", "Device", "Type", "Message")
+_COLUMNS = len(Column)  # Qt asks on every index(): keep it cheap
 
 
 class LogRole(IntEnum):
@@ -47,7 +60,12 @@ class LogRole(IntEnum):
     TYPE = Qt.ItemDataRole.UserRole + 3  #: log type (aliases resolved)
 
 
-class LogModel(QAbstractListModel):
+_ROLES = frozenset({
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole, *LogRole})
+
+
+class LogModel(QAbstractTableModel):
     """Lines in arrival/time order in a bounded deque; the oldest fall off the head."""
 
     def __init__(self, name_of: Callable[[str], str], max_lines: int = DEFAULT_MAX_LINES,
@@ -59,21 +77,19 @@ class LogModel(QAbstractListModel):
         self.utc = False
         self.trimmed = 0  # lines dropped off the head since the last clear
         self._names: dict[str, str] = {}
-        self._name_width = 8
         self._device_colour: dict[str, QColor] = {}
+        self._device_brush: dict[str, QBrush] = {}
         self._type_brush = {t: QBrush(QColor(c)) for t, c in TYPE_COLOURS.items()}
         self._error_bg = QBrush(QColor(ERROR_BACKGROUND))
 
     # -- devices -------------------------------------------------------------------------------
     def set_devices(self, device_ids: Sequence[str]) -> None:
-        """Fix names, name column width and colours for the view's devices."""
+        """Fix names and colours for the view's devices."""
         for device_id in device_ids:
             self._names[device_id] = self.name_of(device_id)
             if device_id not in self._device_colour:
                 colour = DEVICE_COLOURS[len(self._device_colour) % len(DEVICE_COLOURS)]
                 self._device_colour[device_id] = QColor(colour)
-        widest = max((len(n) for n in self._names.values()), default=8)
-        self._name_width = min(NAME_WIDTH_MAX, max(8, widest))
 
     def name(self, device_id: str) -> str:
         name = self._names.get(device_id)
@@ -84,21 +100,45 @@ class LogModel(QAbstractListModel):
     def device_colour(self, device_id: str) -> QColor:
         return self._device_colour.get(device_id) or QColor(DEVICE_COLOURS[-1])
 
+    def device_brush(self, device_id: str) -> QBrush:
+        brush = self._device_brush.get(device_id)
+        if brush is None:
+            brush = self._device_brush[device_id] = QBrush(self.device_colour(device_id))
+        return brush
+
     # -- Qt model ------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else _COLUMNS
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.tr(HEADERS[section])
+        return None
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():  # font, alignment, check state, …
             return None
         line = self.rows[index.row()]
+        column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.display(line)
+            if column == Column.MESSAGE:
+                return line.one_line
+            if column == Column.TIME:
+                return self.time_text(line)
+            if column == Column.DEVICE:
+                return self.name(line.device_id)
+            return line.type
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._type_brush.get(line.type)
+            if column == Column.DEVICE:
+                return self.device_brush(line.device_id)
+            return self._type_brush.get(line.type) if column != Column.TIME else None
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._error_bg if line.is_error else None
-        if role == Qt.ItemDataRole.DecorationRole:
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.DEVICE:
             return self.device_colour(line.device_id)
         if role == Qt.ItemDataRole.ToolTipRole:
             text = f"{self.name(line.device_id)} ({line.device_id})\n{line.ts}  {line.type}" \
@@ -112,14 +152,12 @@ class LogModel(QAbstractListModel):
             return line.type
         return None
 
+    def time_text(self, line: LogLine) -> str:
+        return _time_text(line.ts, self.utc)
+
     def display(self, line: LogLine) -> str:
-        cache = line.cache
-        if cache is None or cache[0] != self.utc:
-            cache = line.cache = (self.utc, display_time(line.ts, self.utc))
-        name = self.name(line.device_id)
-        if len(name) > self._name_width:
-            name = name[:self._name_width - 1] + "…"
-        return f"{cache[1]}  {name:<{self._name_width}}  {line.type:<{TYPE_WIDTH}}  " \
+        """The whole row as one line of text (find searches it)."""
+        return f"{self.time_text(line)}  {self.name(line.device_id)}  {line.type}  " \
                f"{line.one_line}"
 
     def line(self, row: int) -> LogLine:
@@ -164,7 +202,8 @@ class LogModel(QAbstractListModel):
         if utc != self.utc:
             self.utc = utc
             if self.rows:
-                self.dataChanged.emit(self.index(0), self.index(len(self.rows) - 1),
+                self.dataChanged.emit(self.index(0, Column.TIME),
+                                      self.index(len(self.rows) - 1, Column.TIME),
                                       [Qt.ItemDataRole.DisplayRole])
 
     def clear(self) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QFontDatabase, QFontMetrics, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -17,12 +17,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
     QMenu,
     QPushButton,
     QSpinBox,
+    QTableView,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -36,7 +37,7 @@ from ...core.loghistory import FORMATS, PAGE_SIZE, HistoryPager, export_lines, t
 from ...core.logsession import LogSession, LogSubscriber
 from .. import dialogs
 from ..tasks import executor, run_blocking
-from .model import KNOWN_TYPES, LogFilterProxy, LogModel
+from .model import KNOWN_TYPES, Column, LogFilterProxy, LogModel
 
 log = logging.getLogger(__name__)
 DRAIN_MS = 100
@@ -77,18 +78,34 @@ class LogView(QWidget):
         self._tasks: set[asyncio.Task] = set()
         self._closed = False
 
-        self.list = QListView(self)
-        self.list.setObjectName("logList")
-        self.list.setModel(self.proxy)
-        self.list.setUniformItemSizes(True)
-        self.list.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.table = QTableView(self)
+        self.table.setObjectName("logTable")
+        self.table.setModel(self.proxy)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.table.setFont(font)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setCornerButtonEnabled(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        rows = self.table.verticalHeader()  # fixed heights: no per-row measuring of 100k rows
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(QFontMetrics(font).height() + 4)
+        columns = self.table.horizontalHeader()
+        columns.setStretchLastSection(True)
+        columns.setHighlightSections(False)
+        chars = QFontMetrics(font).horizontalAdvance("M")
+        widest = max((len(self.model.name(d)) for d in self.device_ids), default=8)
+        for column, width in ((Column.TIME, 25), (Column.DEVICE, min(30, max(8, widest) + 5)),
+                              (Column.TYPE, 14)):
+            self.table.setColumnWidth(column, width * chars + 8)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.installEventFilter(self)  # Ctrl+C copies lines, not the window's "Copy id"
         self.proxy.rowsAboutToBeRemoved.connect(self._count_removed)
-        self.list.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.table.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self._build_controls()
 
         self._drain_timer = QTimer(self)
@@ -130,7 +147,7 @@ class LogView(QWidget):
                                    self.tr("Load older history"))
         self.act_clear = self._act(self.tr("C&lear"), self.clear, self.tr("Clear the view"))
         self.act_copy = self._act(self.tr("&Copy"), self.copy_selected,
-                                  self.tr("Copy the selected lines"), shortcut="Ctrl+C")
+                                  self.tr("Copy the selected lines (Ctrl+C in the table)"))
         self.act_export = self._act(self.tr("&Export…"), lambda: self.spawn(self.export()),
                                     self.tr("Save the shown lines as text, CSV or JSON Lines"))
         for act in (self.act_pause, self.act_follow, self.act_utc, None, self.act_older,
@@ -174,10 +191,14 @@ class LogView(QWidget):
         self.find_edit = QLineEdit(self)
         self.find_edit.setPlaceholderText(self.tr("Find"))
         self.find_edit.returnPressed.connect(lambda: self.find(True))
-        self.find_prev = QPushButton(self.tr("▲"), self)
+        self.find_prev = QToolButton(self)
+        self.find_prev.setText(self.tr("▲"))
+        self.find_prev.setToolTip(self.tr("Find previous (Shift+F3)"))
         self.find_prev.setAccessibleName(self.tr("Find previous"))
         self.find_prev.clicked.connect(lambda: self.find(False))
-        self.find_next = QPushButton(self.tr("▼"), self)
+        self.find_next = QToolButton(self)
+        self.find_next.setText(self.tr("▼"))
+        self.find_next.setToolTip(self.tr("Find next (F3, Enter)"))
         self.find_next.setAccessibleName(self.tr("Find next"))
         self.find_next.clicked.connect(lambda: self.find(True))
         self._act("", lambda: self.find(True), shortcut=QKeySequence.StandardKey.FindNext)
@@ -213,7 +234,7 @@ class LogView(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.filter_error)
         layout.addLayout(notice_row)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -250,6 +271,10 @@ class LogView(QWidget):
         """One more chunk of history at the top (the first chunk merges with live lines)."""
         if self.loading or not self.pager.more:
             return 0
+        if not self._initial and len(self.model.rows) >= self.model.max_lines:
+            self.show_message(self.tr("The view holds its maximum of %s lines: raise “Keep” to "
+                                      "load older history.") % f"{self.model.max_lines:,}")
+            return 0
         self.loading = True
         self.act_older.setEnabled(False)
         try:
@@ -259,8 +284,8 @@ class LogView(QWidget):
             return 0
         finally:
             self.loading = False
-        lines = [LogLine(e) for e in entries]
-        bar = self.list.verticalScrollBar()
+        lines = [LogLine.of(e) for e in entries]
+        bar = self.table.verticalScrollBar()
         before, value = self.proxy.rowCount(), bar.value()
         if self._initial:
             self._initial = False
@@ -268,7 +293,7 @@ class LogView(QWidget):
                 await run_blocking(self.session.note_history, device_id,
                                    [e for e in entries if e.device_id == device_id])
             added = self.model.merge_history(lines, self.buffer.keys())
-            self.list.scrollToBottom()
+            self.table.scrollToBottom()
         else:
             added = self.model.prepend(lines)
             bar.setValue(value + self.proxy.rowCount() - before)  # keep the same lines in view
@@ -285,13 +310,13 @@ class LogView(QWidget):
         lines = self.buffer.take_all()
         if not lines:
             return
-        bar = self.list.verticalScrollBar()
+        bar = self.table.verticalScrollBar()
         following = bar.value() >= bar.maximum()
         value = bar.value()
         self._removed = 0
         self.model.append(lines)
         if following:
-            self.list.scrollToBottom()
+            self.table.scrollToBottom()
         elif self._removed:
             bar.setValue(max(0, value - self._removed))  # trimmed above: keep the view still
         self.act_follow.setChecked(following)
@@ -301,7 +326,7 @@ class LogView(QWidget):
         self._removed += last - first + 1
 
     def _on_scrolled(self, value: int) -> None:
-        bar = self.list.verticalScrollBar()
+        bar = self.table.verticalScrollBar()
         self.act_follow.setChecked(value >= bar.maximum())
         if value == bar.minimum() and bar.maximum() > 0 and self.pager.more \
                 and not self.loading and not self._initial:
@@ -309,7 +334,7 @@ class LogView(QWidget):
 
     def _follow_clicked(self, checked: bool) -> None:
         if checked:
-            self.list.scrollToBottom()
+            self.table.scrollToBottom()
 
     def set_paused(self, paused: bool) -> None:
         self.paused = bool(paused)
@@ -367,15 +392,15 @@ class LogView(QWidget):
         rows = self.proxy.rowCount()
         if not needle or not rows:
             return False
-        current = self.list.currentIndex().row()
+        current = self.table.currentIndex().row()
         step = 1 if forward else -1
         start = current if current >= 0 else (-1 if forward else rows)
         for offset in range(1, rows + 1):
             row = (start + step * offset) % rows
             if needle in self.model.display(self.proxy.line(row)).casefold():
                 index = self.proxy.index(row, 0)
-                self.list.setCurrentIndex(index)
-                self.list.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+                self.table.setCurrentIndex(index)
+                self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
                 dialogs.show_error(self.filter_error, "")
                 return True
         dialogs.show_error(self.filter_error, self.tr("Not found: %s") % self.find_edit.text())
@@ -383,7 +408,7 @@ class LogView(QWidget):
 
     # -- copy and export -----------------------------------------------------------------------
     def selected_lines(self) -> list[LogLine]:
-        rows = sorted(i.row() for i in self.list.selectionModel().selectedIndexes())
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
         return [self.proxy.line(r) for r in rows]
 
     def shown_lines(self) -> list[LogLine]:
@@ -419,11 +444,21 @@ class LogView(QWidget):
             return
         self.show_message(self.tr("Exported %d lines to %s") % (count, path))
 
+    def eventFilter(self, obj: Any, event: QEvent) -> bool:
+        if obj is self.table and event.type() in (QEvent.Type.ShortcutOverride,
+                                                  QEvent.Type.KeyPress) \
+                and isinstance(event, QKeyEvent) and event.matches(QKeySequence.StandardKey.Copy):
+            event.accept()  # an override claims the key from the window's shortcut
+            if event.type() == QEvent.Type.KeyPress:
+                self.copy_selected()
+            return True
+        return super().eventFilter(obj, event)
+
     def _context_menu(self, pos: Any) -> None:
         menu = QMenu(self)
         for act in (self.act_copy, self.act_export, None, self.act_pause, self.act_clear):
             menu.addSeparator() if act is None else menu.addAction(act)
-        menu.popup(self.list.viewport().mapToGlobal(pos))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # -- status --------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
