@@ -15,7 +15,8 @@ def test_demo_window_says_demo_and_where_it_connects(make_window, emu):
     assert badge is not None and badge.isVisible() and badge.text() == "DEMO · local emulator"
     assert emu.base in badge.toolTip()
     assert window.connection.text() == f"Signed in as demo · {emu.base}"
-    assert window.statusBar().currentMessage().startswith("Loaded 3 products, 2 device groups, 6 devices")
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Loaded 3 products, 2 device groups, 6 devices")
 
 
 def test_plain_window_has_no_demo_badge_and_is_not_signed_in(qtbot, settings):
