@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
 
 import impdesk.api.logstreams as logstreams
@@ -272,7 +272,10 @@ def test_sign_out_and_close_stop_the_reader_promptly(window, emu, qloop, qtbot):
 def test_show_logs_from_the_tree_and_closing_docks_frees_slots(window, emu, qloop, qtbot):
     ids = devices_by_name(window)
     node = window.model.nodes[("device", ids[0])]
-    window.view.setCurrentIndex(window.proxy.mapFromSource(window.model.index_of(node.key)))
+    flags = QItemSelectionModel.SelectionFlag
+    window.view.selectionModel().select(
+        window.proxy.mapFromSource(window.model.index_of(node.key)),
+        flags.ClearAndSelect | flags.Rows)
     assert window.logs.act_show in window.context_actions
     assert window.logs.act_show.shortcut().toString() == "Ctrl+L"
     window.logs.act_show.trigger()
