@@ -197,6 +197,18 @@ def check_description(value: Any) -> str | None:
     return value
 
 
+def apply_changes(record: Any, changes: dict[str, Any], now: float) -> bool:
+    """Set changed attributes; `updated_at` moves (never back) only on a real change (§1.6)."""
+    changed = False
+    for key, value in changes.items():
+        if getattr(record, key) != value:
+            setattr(record, key, value)
+            changed = True
+    if changed:
+        record.updated_at = max(record.updated_at, now)
+    return changed
+
+
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 100 else text[:97] + "..."

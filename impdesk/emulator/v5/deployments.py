@@ -13,6 +13,7 @@ from ..framework import (
     Request,
     Response,
     Router,
+    apply_changes,
     check_data_id,
     check_description,
     data_object,
@@ -282,13 +283,7 @@ def update_deployment(app: Any, req: Request, deployment: str) -> Response:
         if "flagged" in attrs:
             changes["flagged"] = attrs["flagged"]
             changes["flagger_id"] = me.id if attrs["flagged"] else None
-        changed = False
-        for key, value in changes.items():
-            if getattr(dep, key) != value:
-                setattr(dep, key, value)
-                changed = True
-        if changed:
-            dep.updated_at = max(dep.updated_at, store.clock.now())
+        if apply_changes(dep, changes, store.clock.now()):
             store.touch()  # flags and tags decide filtered list membership
         return ok({"data": resources.deployment(req.base, store, dep)})
 

@@ -14,6 +14,7 @@ from ..framework import (
     Request,
     Response,
     Router,
+    apply_changes,
     check_data_id,
     check_description,
     check_name,
@@ -302,13 +303,7 @@ def update_group(app: Any, req: Request, group: str) -> Response:
         if "name" in changes and _name_taken(store, record.product_id, changes["name"],
                                              record.id):
             raise ApiError("CX101")
-        changed = False
-        for key, value in changes.items():
-            if getattr(record, key) != value:
-                setattr(record, key, value)
-                changed = True
-        if changed:
-            record.updated_at = store.clock.now()
+        apply_changes(record, changes, store.clock.now())
         return ok(_render(req, store, record))
 
 

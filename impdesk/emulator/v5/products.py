@@ -10,6 +10,7 @@ from ..framework import (
     Request,
     Response,
     Router,
+    apply_changes,
     check_data_id,
     check_description,
     check_keys,
@@ -120,13 +121,7 @@ def update_product(app: Any, req: Request, product: str) -> Response:
         check_keys(data, ("name", "description"), ())
         if "name" in changes and _name_taken(store, record.owner_id, changes["name"], record.id):
             raise ApiError("CX100")
-        changed = False
-        for key, value in changes.items():
-            if getattr(record, key) != value:
-                setattr(record, key, value)
-                changed = True
-        if changed:
-            record.updated_at = store.clock.now()
+        apply_changes(record, changes, store.clock.now())
         return ok({"data": resources.product(req.base, record)})
 
 

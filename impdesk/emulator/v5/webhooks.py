@@ -11,6 +11,7 @@ from ..framework import (
     Request,
     Response,
     Router,
+    apply_changes,
     check_data_id,
     data_object,
     no_content,
@@ -184,13 +185,8 @@ def update_webhook(app: Any, req: Request, webhook: str) -> Response:
         rels = data.get("relationships", {})
         if rels:
             raise ApiError("VX107", name=_short(next(iter(rels))))
-        changed = False
-        for key in PATCH_ATTRS:
-            if key in attrs and getattr(hook, key) != attrs[key]:
-                setattr(hook, key, attrs[key])
-                changed = True
-        if changed:
-            hook.updated_at = max(hook.updated_at, store.clock.now())
+        changes = {key: attrs[key] for key in PATCH_ATTRS if key in attrs}
+        apply_changes(hook, changes, store.clock.now())
         return ok({"data": resources.webhook(req.base, store, hook)})
 
 
