@@ -15,6 +15,10 @@ EDGE_MARGIN_S = 0.01
 # one slow call (a deployment being compiled) does not hold up everything behind it.
 MAX_SEND_S = 3.0
 POLL_S = 0.005  # how often to look again while waiting for an answer
+# Part of the round trip spent before the server's check may be taken off the wait: half the
+# fastest round trip seen, at most this share of a window (a small, bounded bet; a 429 that
+# still happens is waited out like any other).
+RTT_ALLOWANCE_SHARE = 0.1
 
 
 class _Slot:
@@ -29,10 +33,11 @@ class RateLimiter:
     """Keeps any server window (opened by an arrival, §6) at or below `limit` of our requests.
 
     A request may be sent only when the request `limit` places before it was answered at least
-    `window_s` ago. That request arrived before its answer and ours arrives after we send it, so
-    whatever moment the server's window opened, it never holds more than `limit` of ours; this
-    holds whatever the network latency and thread scheduling. Thread-safe. `acquire()` returns a
-    ticket for `release()`, which also adopts the server's `X-RateLimit-Limit`.
+    `window_s` ago (less half the fastest round trip seen: ours needs about that long to reach
+    the server's check). That request arrived before its answer and ours arrives after we send
+    it, so whatever moment the server's window opened, it never holds more than `limit` of ours.
+    Thread-safe. `acquire()` returns a ticket for `release()`, which also adopts the server's
+    `X-RateLimit-Limit`.
     """
 
     def __init__(self, limit: int = DEFAULT_LIMIT, window_s: float = DEFAULT_WINDOW_S,
@@ -51,6 +56,7 @@ class RateLimiter:
         self._next_ticket = 0
         self._horizon = float("-inf")  # latest answer among requests `limit` or more places back
         self._blocked_until = 0.0
+        self._min_rtt = float("inf")
         self.waited_s = 0.0  # total time spent waiting, for benchmarks
 
     def acquire(self) -> int:
@@ -83,7 +89,12 @@ class RateLimiter:
                 bound = front.acquired + self.max_send_s
             self._horizon = max(self._horizon, bound)
             self._slots.popleft()
-        return max(blocked, self._horizon + self.window_s + EDGE_MARGIN_S - now)
+        allowance = 0.0
+        if self._min_rtt != float("inf"):
+            # Our request reaches the server's check at least about half a round trip after we
+            # send it, and the old one was checked before its answer came back.
+            allowance = min(self._min_rtt / 2, self.window_s * RTT_ALLOWANCE_SHARE)
+        return max(blocked, self._horizon + self.window_s + EDGE_MARGIN_S - allowance - now)
 
     def release(self, headers: Mapping[str, str] | None, ticket: int | None = None) -> None:
         """Mark a request answered (or failed) and adopt the server's limit when it sends one."""
@@ -95,6 +106,7 @@ class RateLimiter:
                     self._tickets = {k: v for k, v in self._tickets.items() if v is not slot}
             if slot is not None and slot.done is None:
                 slot.done = self._clock()
+                self._min_rtt = min(self._min_rtt, slot.done - slot.acquired)
             if not headers:
                 return
             limit = _int(headers.get("X-RateLimit-Limit"))

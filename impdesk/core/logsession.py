@@ -74,6 +74,7 @@ class LogSession:
         self.slots = slots
         self.open_wait_s = open_wait_s
         self._lock = threading.RLock()
+        self._watching = threading.Lock()  # one watch/unwatch at a time: exact slot accounting
         self._subs: list[LogSubscriber] = []
         self._routes: dict[str, tuple[LogBuffer, ...]] = {}
         self._reader: LogStreamReader | None = None
@@ -125,19 +126,26 @@ class LogSession:
             self._reroute()
             reader = self._ensure_reader()
         self._opened.wait(self.open_wait_s)
-        for device_id in wanted:
+        with self._watching:
             with self._lock:
-                victim = self.live[0] if (device_id not in self.live
-                                          and len(self.live) >= self.slots) else None
-                if victim is not None:
-                    self._expected_gone.add(victim)
-            evicted = reader.watch(device_id)
-            if evicted is not None:
-                result.evicted.append(evicted)
+                # Free slots ourselves, least recently added first, never one this request
+                # wants (the reader's own eviction would not know an already-live device is).
+                live = reader.devices
+                to_add = [d for d in wanted if d not in live]
+                need = len(live) + len(to_add) - self.slots
+                victims = [d for d in live if d not in wanted][:max(0, need)]
+                self._expected_gone.update(victims)
+            for device_id in victims:  # network calls: outside the callbacks' lock
+                reader.unwatch(device_id)
+                result.evicted.append(device_id)
+            for device_id in to_add:
+                evicted = reader.watch(device_id)  # None: a slot is free
+                if evicted is not None:
+                    result.evicted.append(evicted)
         result.live = [d for d in wanted if d in reader.devices]
         if result.evicted:
             names = ", ".join(f"‘{self.name_of(d)}’" for d in result.evicted)
-            added = ", ".join(f"‘{self.name_of(d)}’" for d in wanted if d in result.live)
+            added = ", ".join(f"‘{self.name_of(d)}’" for d in to_add if d in result.live)
             text = (f"All {self.slots} live slots were in use: a log stream carries at most "
                     f"{self.slots} devices, so live logs for {names} stopped to make room for "
                     f"{added}. Their history stays available; close a log view to free a slot.")
@@ -163,8 +171,9 @@ class LogSession:
             self._reroute()
             reader = self._reader
         if reader is not None:
-            for device_id in unused:
-                reader.unwatch(device_id)
+            with self._watching:
+                for device_id in unused:
+                    reader.unwatch(device_id)
 
     def detach(self, sub: LogSubscriber) -> None:
         """A view closed: free the devices nobody else shows; stop the stream when none is left."""

@@ -225,3 +225,14 @@ def test_session_shares_one_reader_and_explains_eviction():
     assert readers[0].devices == ["x"] and not readers[0].stopped
     session.detach(second)
     assert readers[0].stopped and session.live == [] and session.slots_text == "0 of 8 live slots"
+
+
+def test_a_device_the_request_wants_is_never_the_one_evicted():
+    session, _ = make_session()
+    first, second = LogSubscriber(LogBuffer()), LogSubscriber(LogBuffer())
+    session.watch(first, [f"d{i}" for i in range(8)])
+    result = session.watch(second, ["d0", "x"])  # d0 is the oldest, but wanted again
+    assert result.evicted == ["d1"] and result.live == ["d0", "x"]
+    assert session.live == ["d0", *[f"d{i}" for i in range(2, 8)], "x"]
+    assert "‘D1’ stopped to make room for ‘X’" in result.message
+    assert "stopped streaming" not in session.notice  # our own eviction, not the service's
