@@ -39,6 +39,7 @@ class DetailsPane(QWidget):
         self.table.setObjectName("detailsTable")
         self.table.setHorizontalHeaderLabels([self.tr("Attribute"), self.tr("Value")])
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setWordWrap(False)

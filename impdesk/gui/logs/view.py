@@ -192,7 +192,6 @@ class LogView(LogControls, QWidget):
         elif self._removed:
             bar.setValue(max(0, value - self._removed))  # trimmed above: keep the view still
         self.act_follow.setChecked(following)
-        self.update_status()
 
     def _count_removed(self, parent: QModelIndex, first: int, last: int) -> None:
         self._removed += last - first + 1

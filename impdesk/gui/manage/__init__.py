@@ -24,6 +24,7 @@ def install(window: Any) -> None:
     dock = window.activity_dock = JournalDock(window.journal, window)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     window.resizeDocks([dock], [150], Qt.Orientation.Vertical)
+    dock.hide()  # View → Activity (Ctrl+J) shows it; the tree gets the room by default
     spawn = window.tasks.spawn
 
     def action(text: str, coro: Any, shortcut: Any = None, tip: str = "") -> QAction:
@@ -79,7 +80,9 @@ def install(window: Any) -> None:
     toggle.setShortcut(QKeySequence("Ctrl+J"))
     window.menus["view"].addSeparator()
     window.menus["view"].addAction(toggle)
-    for key in ("new_product", "new_group", "edit", "delete"):
+    # Only the creating actions on the toolbar: edits and deletes act on the selection and live
+    # in the menus and the tree's context menu, which keeps the filter box wide.
+    for key in ("new_product", "new_group"):
         window.toolbar.insertAction(window.toolbar_separator, a[key])
     window.context_actions.extend([a["new_group"], a["rename"], a["edit"], a["move_all"],
                                    a["delete"]])
