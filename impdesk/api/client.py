@@ -341,11 +341,23 @@ class BaseClient:
              on_items: Callable[[list[Resource]], None] | None = None) -> list[Resource]:
         """Every item of a paginated list as typed records (de-duplicated by id, last wins)."""
         relay = None
+        parsed: dict[int, tuple[dict, Resource]] = {}  # id(raw object) → the record made of it
         if on_items is not None:
             def relay(objs: list[dict]) -> None:
-                on_items([record_from_json(o) for o in objs if isinstance(o, dict)])
-        return [record_from_json(obj) for obj in self.list_raw(
-            path, filters, name=name, progress=progress, concurrent=concurrent, on_items=relay)]
+                records = []
+                for obj in objs:
+                    if isinstance(obj, dict):
+                        record = record_from_json(obj)
+                        parsed[id(obj)] = (obj, record)  # the raw object stays alive: id safe
+                        records.append(record)
+                on_items(records)
+        # Each object is parsed once: the records handed to on_items are the ones returned.
+        out = []
+        for obj in self.list_raw(path, filters, name=name, progress=progress,
+                                 concurrent=concurrent, on_items=relay):
+            hit = parsed.get(id(obj))
+            out.append(hit[1] if hit is not None and hit[0] is obj else record_from_json(obj))
+        return out
 
     def list_raw(self, path: str, filters: dict[str, str] | None = None, *,
                  name: str | None = None, progress: ProgressFn | None = None,

@@ -126,6 +126,8 @@ class LogSession:
             self._reroute()
             reader = self._ensure_reader()
         self._opened.wait(self.open_wait_s)
+        if self.closed or self._reader is not reader:  # stopped while we waited
+            return result
         with self._watching:
             with self._lock:
                 # Free slots ourselves, least recently added first, never one this request
@@ -215,7 +217,7 @@ class LogSession:
         with self._lock:
             self.live = []
             self.state = STOPPED
-            self._opened.clear()
+            self._opened.set()  # wakes a watch() waiting for the stream; it sees the stop
         self.notify()
 
     def close(self) -> None:

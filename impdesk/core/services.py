@@ -16,7 +16,7 @@ from ..api.errors import ApiError, ErrorItem
 from ..api.records import Device, DeviceGroup
 from ..api.snapshot import Snapshot
 from .rules import Verdict, check_move
-from .tree import TreeShape, build_shape
+from .tree import Key, Plan, TreeNode, TreeShape, build_shape, plan_for_nodes
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,11 @@ class AccountService:
     def shape(self) -> TreeShape:
         with self._lock:
             return build_shape(self.snapshot)
+
+    def plan(self, nodes: dict[Key, TreeNode], shape: TreeShape) -> Plan:
+        """The row operations from a tree (a copy of its node map) to `shape`; run it on a
+        worker thread, apply the plan on the UI thread (10,000 rows compare in ~50 ms)."""
+        return plan_for_nodes(nodes, shape)
 
     def group(self, group_id: str | None) -> DeviceGroup | None:
         if not group_id:

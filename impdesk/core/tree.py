@@ -132,6 +132,18 @@ def plan(current: dict[Key, Key], shape: TreeShape, payload_of: dict[Key, Any]) 
     return result
 
 
+def plan_for_nodes(nodes: dict[Key, TreeNode], shape: TreeShape) -> Plan:
+    """`plan()` from a copy of a tree's node map (key → TreeNode): cheap to take on the UI
+    thread, so the comparison itself can run on a worker thread."""
+    current: dict[Key, Key] = {}
+    payloads: dict[Key, Any] = {}
+    for key, node in nodes.items():
+        payloads[key] = node.payload
+        if node.parent is not None:
+            current[key] = node.parent.key
+    return plan(current, shape, payloads)
+
+
 def _differs(old: Any, new: Any) -> bool:
     if old is new:  # the usual case after a load: the same record objects
         return False

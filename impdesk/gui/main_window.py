@@ -27,6 +27,7 @@ from .. import settings as keys
 from ..api.client import Client
 from ..api.errors import ApiError, OtpRequired
 from ..api.records import Device
+from ..core import gcpause
 from ..core.services import AccountService, MoveOutcome
 from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, UNASSIGNED_KEY, TreeNode
 from ..credentials import KeyringTokenStore
@@ -55,6 +56,7 @@ MESSAGE_MS = 8000
 SMALL_TREE_NODES = 300  # up to this many rows the first load expands everything
 DRAIN_SLICE_S = 0.012  # UI-thread time spent inserting devices before yielding to the loop
 DRAIN_ROWS = 100  # devices inserted under one group at a time
+COUNTS_FLUSH_MS = 250  # while devices stream in, the tree's counts repaint this often
 
 
 @dataclass
@@ -148,6 +150,9 @@ class MainWindow(QMainWindow):
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
         self._status_timer.timeout.connect(lambda: self.tasks.spawn(self.refresh(quiet=True)))
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setInterval(COUNTS_FLUSH_MS)
+        self._counts_timer.timeout.connect(self.model.flush_counts)
         self._restore_geometry()
         self._update_actions()
         self.connection.setText(self.tr("Not signed in"))
@@ -334,6 +339,7 @@ class MainWindow(QMainWindow):
             except ApiError as exc:
                 log.info("sign-out: %s", exc.code or exc.status)
         self.model.reset_to(_empty_shape())
+        gcpause.release()  # the dropped tree was frozen after its load: let the collector in
         self.details.show_node(None)
         self.setWindowTitle(self._title(None))
         self.connection.setText(self.tr("Not signed in"))
@@ -355,40 +361,55 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, 0)
             self.progress.setFormat(self.tr("Loading…"))
             self.progress.setVisible(True)
-        try:
-            if first:
-                shape = await run_blocking(
-                    self.service.load_progressive,
-                    lambda s: loop.call_soon_threadsafe(self._on_structure, s),
-                    lambda devs: loop.call_soon_threadsafe(self._on_device_page, devs),
-                    lambda *p: loop.call_soon_threadsafe(self._on_progress, *p))
-                if self._drainer is not None and not self._drainer.done():
-                    await self._drainer
-                await self._drain_devices()
-            else:
-                shape = await run_blocking(self.service.load)
-            self.model.apply(shape)  # the final, consistent state (no reset)
-            await asyncio.sleep(0)  # let the loop breathe between the big steps
-            self.tree_reloaded.emit()
-            self.load_seconds = time.perf_counter() - started
-            if first:
-                await asyncio.sleep(0)
-                self._expand_initial()
-                await asyncio.sleep(0)
-                self._select_first_device()
-            counts = self._counts()
-            if not quiet:
-                self.statusBar().showMessage(
-                    self.tr("Loaded %s in %.1f s") % (counts, self.load_seconds), MESSAGE_MS)
-        except ApiError as exc:
-            self.statusBar().showMessage(self.tr("Refresh failed: %s") % exc.user_message,
-                                         MESSAGE_MS)
-        finally:
-            self._loading = False
-            self.progress.setVisible(False)
-            self._update_actions()
-            self._on_selection()
-            self._mark_ready_if_idle()
+        service = self.service
+        with gcpause.bulk_load():  # no 30-60 ms full GC passes over the new records
+            try:
+                if first:
+                    # Counts repaint a few times a second while pages stream in, not per page.
+                    self.model.defer_counts = True
+                    self._counts_timer.start()
+                    shape = await run_blocking(
+                        service.load_progressive,
+                        lambda s: loop.call_soon_threadsafe(self._on_structure, s),
+                        lambda devs: loop.call_soon_threadsafe(self._on_device_page, devs),
+                        lambda *p: loop.call_soon_threadsafe(self._on_progress, *p))
+                    if self._drainer is not None and not self._drainer.done():
+                        await self._drainer
+                    await self._drain_devices()
+                else:
+                    shape = await run_blocking(service.load)
+                # The final, consistent state (no reset): compared on a worker, applied here.
+                nodes, revision = self.model.state()
+                todo = await run_blocking(service.plan, nodes, shape)
+                self.model.apply(shape, todo, revision)
+                self._flush_counts()
+                await asyncio.sleep(0)  # let the loop breathe between the big steps
+                self.tree_reloaded.emit()
+                self.load_seconds = time.perf_counter() - started
+                if first:
+                    await asyncio.sleep(0)
+                    self._expand_initial()
+                    await self._fit_columns()
+                    self._select_first_device()
+                counts = self._counts()
+                if not quiet:
+                    self.statusBar().showMessage(
+                        self.tr("Loaded %s in %.1f s") % (counts, self.load_seconds), MESSAGE_MS)
+            except ApiError as exc:
+                self.statusBar().showMessage(self.tr("Refresh failed: %s") % exc.user_message,
+                                             MESSAGE_MS)
+            finally:
+                self._flush_counts()
+                self._loading = False
+                self.progress.setVisible(False)
+                self._update_actions()
+                self._on_selection()
+                self._mark_ready_if_idle()
+
+    def _flush_counts(self) -> None:
+        self._counts_timer.stop()
+        self.model.defer_counts = False
+        self.model.flush_counts()
 
     def _on_structure(self, shape: Any) -> None:
         if self.model.root.children:
@@ -441,9 +462,14 @@ class MainWindow(QMainWindow):
                 if small:  # small accounts open fully: every device at a glance
                     for child in range(self.proxy.rowCount(index)):
                         self.view.expand(self.proxy.index(child, 0, index))
-        if self._header_restored or not groups:  # the user's widths win; fit once devices are in
+
+    async def _fit_columns(self) -> None:
+        """Fit the columns to their contents once devices are in, one column per loop turn
+        (each measures the visible rows); the user's restored widths win."""
+        if self._header_restored:
             return
         for col in range(1, len(Column)):
+            await asyncio.sleep(0)
             self.view.resizeColumnToContents(col)
         self.view.setColumnWidth(0, max(self.view.columnWidth(0), 260))
 
@@ -742,6 +768,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue(keys.SPLITTER, self.splitter.saveState())
         self._status_timer.stop()
         self.tasks.cancel_all()
+        gcpause.release()
         super().closeEvent(event)
 
     def _about(self) -> None:

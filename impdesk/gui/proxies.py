@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from .tree_model import AccountTreeModel, Column, Role
+from .tree_model import AccountTreeModel, Role
 
 
 class TreeFilterProxy(QSortFilterProxyModel):
@@ -22,6 +22,11 @@ class TreeFilterProxy(QSortFilterProxyModel):
         self.setSortRole(Role.SORT)
         self.setDynamicSortFilter(True)
         self._needle = ""
+        self._tree: AccountTreeModel | None = None
+
+    def setSourceModel(self, model: Any) -> None:
+        self._tree = model if isinstance(model, AccountTreeModel) else None
+        super().setSourceModel(model)
 
     def set_text(self, text: str) -> None:
         """Filter by a plain substring (no regular expression surprises)."""
@@ -39,11 +44,11 @@ class TreeFilterProxy(QSortFilterProxyModel):
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex,
                  right: QModelIndex | QPersistentModelIndex) -> bool:
-        source = self.sourceModel()
-        if isinstance(source, AccountTreeModel):  # fast path: no QVariant round trip
-            column = Column(left.column())
-            a = source.sort_key(source.node(left), column)
-            b = source.sort_key(source.node(right), column)
+        tree = self._tree
+        if tree is not None:  # fast path (called ~30,000 times while 10,000 devices stream in)
+            column = left.column()
+            a = tree.sort_key(left.internalPointer(), column)
+            b = tree.sort_key(right.internalPointer(), column)
         else:
             a, b = left.data(Role.SORT), right.data(Role.SORT)
         if isinstance(a, tuple) and isinstance(b, tuple) and a and b and a[0] != b[0]:

@@ -28,6 +28,7 @@ from ..core.tree import (
     UNASSIGNED,
     UNASSIGNED_KEY,
     Key,
+    Plan,
     TreeNode,
     TreeShape,
     plan,
@@ -60,6 +61,17 @@ class Column(IntEnum):
     RSSI = 6  #: signal strength in dBm
     DEPLOYMENT = 7  #: current deployment (groups) / running deployment sha (devices)
 
+
+NCOLS = len(Column)
+_LIVE_SORT = frozenset({int(Column.STATE), int(Column.DEPLOYMENT)})
+DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+DECORATION = int(Qt.ItemDataRole.DecorationRole)
+# Roles the delegate asks for every cell that this model never answers (a quick None).
+_UNANSWERED = frozenset(int(r) for r in (
+    Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.TextAlignmentRole,
+    Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.CheckStateRole,
+    Qt.ItemDataRole.StatusTipRole, Qt.ItemDataRole.WhatsThisRole,
+    Qt.ItemDataRole.EditRole))
 
 HEADERS = {
     Column.NAME: "Name", Column.TYPE: "Type", Column.STATE: "State",
@@ -104,7 +116,11 @@ class AccountTreeModel(QAbstractItemModel):
         self.me_id: str | None = None
         self.deployment_names: dict[str, str] = {}
         self._stats: dict[Key, tuple[int, int]] = {}
-        self._sort_cache: dict[tuple[Key, int], tuple[Any, str | None, Any]] = {}
+        self._sort_cache: dict[TreeNode, tuple[Any, str | None, list[Any]]] = {}
+        self._cells: dict[TreeNode, tuple[Any, str | None, tuple[str, ...]]] = {}  # devices
+        self.revision = 0  # bumped by every structural or payload change (see apply(plan=))
+        self.defer_counts = False  # while devices stream in: counts repaint on flush_counts()
+        self._dirty_counts: set[Key] = set()
 
     # -- structure ---------------------------------------------------------------------------
     def node(self, index: Index) -> TreeNode:
@@ -115,14 +131,21 @@ class AccountTreeModel(QAbstractItemModel):
         return self.root
 
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:
-        if column < 0 or column >= len(Column) or row < 0:
+        # Hot path (the proxy and the view call it thousands of times per paint): kept lean.
+        if column < 0 or column >= NCOLS or row < 0:
             return QModelIndex()
-        if parent.isValid() and parent.column() != 0:
+        if parent.isValid():
+            if parent.column() != 0:
+                return QModelIndex()
+            parent_node = parent.internalPointer()
+            if not isinstance(parent_node, TreeNode):
+                parent_node = self.root
+        else:
+            parent_node = self.root
+        children = parent_node.children
+        if row >= len(children):
             return QModelIndex()
-        parent_node = self.node(parent)
-        if row >= len(parent_node.children):
-            return QModelIndex()
-        return self.createIndex(row, column, parent_node.children[row])
+        return self.createIndex(row, column, children[row])
 
     def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]
         if not index.isValid():
@@ -138,7 +161,7 @@ class AccountTreeModel(QAbstractItemModel):
         return len(self.node(parent).children)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return len(Column)
+        return NCOLS
 
     def index_of(self, key: Key, column: int = 0) -> QModelIndex:
         node = self.nodes.get(key)
@@ -154,12 +177,19 @@ class AccountTreeModel(QAbstractItemModel):
 
     # -- data ------------------------------------------------------------------------------------
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role in _UNANSWERED or not index.isValid():
             return None
-        node = self.node(index)
-        column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(node, column)
+        node = index.internalPointer()
+        if not isinstance(node, TreeNode):
+            return None
+        column = index.column()
+        if role == DISPLAY:
+            if node.kind == DEVICE:
+                return self._device_cells(node)[column]
+            return self._display(node, Column(column))
+        if role == DECORATION:
+            return icons.for_node(node) if column == Column.NAME else None
+        column = Column(column)
         if role == Role.SORT:
             return self.sort_key(node, column)
         if role == Role.NODE:
@@ -184,6 +214,15 @@ class AccountTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.NAME:
             return f"{self._kind_label(node)} {self._display(node, column)}"
         return None
+
+    def _device_cells(self, node: TreeNode) -> tuple[str, ...]:
+        """A device row's texts, computed once per payload (painting asks for them often)."""
+        hit = self._cells.get(node)
+        if hit is not None and hit[0] is node.payload and hit[1] == node.pending:
+            return hit[2]
+        cells = tuple(self._display(node, column) for column in Column)
+        self._cells[node] = (node.payload, node.pending, cells)
+        return cells
 
     def _kind_label(self, node: TreeNode) -> str:
         return {PRODUCT: "Product", GROUP: "Device group", DEVICE: "Device",
@@ -230,16 +269,18 @@ class AccountTreeModel(QAbstractItemModel):
             return self.deployment_names.get(dep, dep[:8]) if dep else "—"
         return ""
 
-    def sort_key(self, node: TreeNode, column: Column) -> Any:
+    def sort_key(self, node: TreeNode, column: int) -> Any:
         """The sort value, cached while the node's payload and pending mark stay the same
         (the proxy compares rows many times while devices stream in)."""
-        if column in (Column.STATE, Column.DEPLOYMENT):  # counts and names change apart
-            return self._sort_value(node, column)
-        hit = self._sort_cache.get((node.key, column))
-        if hit is not None and hit[0] is node.payload and hit[1] == node.pending:
-            return hit[2]
-        value = self._sort_value(node, column)
-        self._sort_cache[(node.key, column)] = (node.payload, node.pending, value)
+        if column in _LIVE_SORT:  # counts and deployment names change apart from the payload
+            return self._sort_value(node, Column(column))
+        hit = self._sort_cache.get(node)
+        if hit is None or hit[0] is not node.payload or hit[1] != node.pending:
+            hit = self._sort_cache[node] = (node.payload, node.pending, [None] * NCOLS)
+        values = hit[2]
+        value = values[column]
+        if value is None:
+            value = values[column] = self._sort_value(node, Column(column))
         return value
 
     def _sort_value(self, node: TreeNode, column: Column) -> Any:
@@ -295,15 +336,28 @@ class AccountTreeModel(QAbstractItemModel):
         self.nodes = {ROOT_KEY: self.root}
         self._stats.clear()
         self._sort_cache.clear()
+        self._cells.clear()
+        self._dirty_counts.clear()
         for key, parent in _parents_first(shape):
             self._attach(TreeNode(key[0], key[1], shape.payloads.get(key)), parent)
         self.endResetModel()
 
-    def apply(self, shape: TreeShape) -> None:
-        """Bring the tree to `shape` with insert/move/remove rows and dataChanged — no reset."""
-        current = {k: n.parent.key for k, n in self.nodes.items() if n.parent is not None}
-        payloads = {k: n.payload for k, n in self.nodes.items()}
-        todo = plan(current, shape, payloads)
+    def state(self) -> tuple[dict[Key, TreeNode], int]:
+        """A copy of the node map and the revision it belongs to: compute a `Plan` from it off
+        the UI thread (`core.tree.plan_for_nodes`), then `apply(shape, todo, revision)`."""
+        return dict(self.nodes), self.revision
+
+    def apply(self, shape: TreeShape, todo: Plan | None = None,
+              revision: int | None = None) -> None:
+        """Bring the tree to `shape` with insert/move/remove rows and dataChanged — no reset.
+
+        `todo` is a plan computed elsewhere (a worker thread) from `state()`; it is used only
+        while the model is still at that `revision`, else the plan is computed here.
+        """
+        if todo is None or revision != self.revision:
+            current = {k: n.parent.key for k, n in self.nodes.items() if n.parent is not None}
+            payloads = {k: n.payload for k, n in self.nodes.items()}
+            todo = plan(current, shape, payloads)
         touched: set[Key] = set()
         for key, parent_key in todo.added:
             self._insert(TreeNode(key[0], key[1], shape.payloads.get(key)), parent_key)
@@ -350,14 +404,15 @@ class AccountTreeModel(QAbstractItemModel):
         if node is None:
             return
         node.payload = payload
-        self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, len(Column) - 1))
+        self.revision += 1
+        self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
 
     def set_pending(self, keys: list[Key], pending: str | None) -> None:
         for key in keys:
             node = self.nodes.get(key)
             if node is not None:
                 node.pending = pending
-                self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, len(Column) - 1))
+                self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
 
     def move_node(self, key: Key, new_parent_key: Key) -> bool:
         """Move a row under another parent (appended); False when impossible."""
@@ -376,6 +431,7 @@ class AccountTreeModel(QAbstractItemModel):
         old_parent.children.pop(row)
         node.parent = new_parent
         new_parent.children.append(node)
+        self.revision += 1
         self.endMoveRows()
         self._refresh_counts({old_parent.key, new_parent.key})
         return True
@@ -385,6 +441,7 @@ class AccountTreeModel(QAbstractItemModel):
         node.parent = parent
         parent.children.append(node)
         self.nodes[node.key] = node
+        self.revision += 1
 
     def _insert(self, node: TreeNode, parent_key: Key) -> None:
         parent = self.nodes[parent_key]
@@ -402,11 +459,18 @@ class AccountTreeModel(QAbstractItemModel):
         for gone in node.walk():
             self.nodes.pop(gone.key, None)
             self._stats.pop(gone.key, None)
+            self._cells.pop(gone, None)
+            self._sort_cache.pop(gone, None)
         node.parent = None
+        self.revision += 1
         self.endRemoveRows()
 
     def _refresh_counts(self, keys: set[Key]) -> None:
-        """Counts of containers above changed rows are shown in the State column."""
+        """Counts of containers above changed rows are shown in the State column.
+
+        The cached counts are dropped at once; with `defer_counts` the repaint of the counts
+        waits for `flush_counts()` (a streaming load then repaints a few times a second, not
+        once per page)."""
         seen: set[Key] = set()
         self._stats.pop(ROOT_KEY, None)
         for key in keys:
@@ -414,9 +478,23 @@ class AccountTreeModel(QAbstractItemModel):
             while node is not None and node is not self.root and node.key not in seen:
                 seen.add(node.key)
                 self._stats.pop(node.key, None)  # only this chain is recounted
-                idx = self.index_of(node.key, Column.STATE)
-                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole, Role.SORT])
                 node = node.parent
+        if self.defer_counts:
+            self._dirty_counts |= seen
+        else:
+            self._emit_counts(seen)
+
+    def flush_counts(self) -> None:
+        """Announce the counts that changed while `defer_counts` was on."""
+        dirty, self._dirty_counts = self._dirty_counts, set()
+        self._emit_counts(dirty)
+
+    def _emit_counts(self, keys: set[Key]) -> None:
+        roles = [Qt.ItemDataRole.DisplayRole, Role.SORT]
+        for key in keys:
+            if key in self.nodes:
+                idx = self.index_of(key, Column.STATE)
+                self.dataChanged.emit(idx, idx, roles)
 
     # -- drag and drop -----------------------------------------------------------------------------
     def flags(self, index: Index) -> Qt.ItemFlag:

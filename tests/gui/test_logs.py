@@ -213,6 +213,8 @@ def test_filters_by_type_device_text_and_regex(window, emu, qloop, qtbot):
     view.table.setFocus()
     view.table.selectAll()
     qtbot.keyClick(view.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyRelease(view.table, Qt.Key.Key_Control)  # else Ctrl stays "held" for later tests
+    assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
     copied = QApplication.clipboard().text().splitlines()
     assert len(copied) == 5 and copied[2].endswith("  agent.error  ERROR: boom")
 

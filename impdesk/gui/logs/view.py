@@ -133,7 +133,10 @@ class LogView(LogControls, QWidget):
         for task in list(self._tasks):
             task.cancel()
         if not self.session.closed:
-            executor().submit(self.session.detach, self.sub)
+            try:
+                executor().submit(self.session.detach, self.sub)
+            except RuntimeError:  # the pool is shut down: the app is quitting
+                self.session.close()
 
     # -- history -------------------------------------------------------------------------------
     def _new_pager(self) -> HistoryPager:
@@ -192,6 +195,7 @@ class LogView(LogControls, QWidget):
         elif self._removed:
             bar.setValue(max(0, value - self._removed))  # trimmed above: keep the view still
         self.act_follow.setChecked(following)
+        self.update_status()
 
     def _count_removed(self, parent: QModelIndex, first: int, last: int) -> None:
         self._removed += last - first + 1
