@@ -254,6 +254,8 @@ def _run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication  # noqa: I001 (PySide6 before qasync, guide §2)
     import qasync
 
+    _add_log_file()
+
     from impdesk.gui.main_window import MainWindow, app_icon
 
     if sys.stderr is not None:  # pythonw-style launches have no stderr
@@ -283,11 +285,38 @@ def _run_gui(args: argparse.Namespace) -> int:
             emulator.stop()
 
 
+def _configure_logging() -> None:
+    """Log to stderr, every record scrubbed of secrets (tokens, passwords, stream ids)."""
+    from impdesk.api import redact
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("impdesk").setLevel(logging.INFO)
+    redact.install()
+
+
+def _add_log_file() -> None:
+    """The GUI also keeps a rotating log in the user's log folder (scrubbed like stderr)."""
+    from impdesk.api import redact
+
+    try:
+        from logging.handlers import RotatingFileHandler
+
+        from impdesk.settings import log_path
+
+        handler = RotatingFileHandler(log_path(), maxBytes=1_000_000, backupCount=3,
+                                      encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
+    except OSError as exc:  # a read-only home must not stop the app
+        log.warning("no log file: %s", exc)
+        return
+    handler.addFilter(redact.RedactingFilter())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run impdesk; returns the process exit code (gui script `impdesk`, `python -m impdesk`)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("impdesk").setLevel(logging.INFO)
+    _configure_logging()
     if args.version:
         try:
             print(version_text())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
 
 from . import theme
@@ -29,9 +30,29 @@ async def ask(dialog: QDialog) -> bool:
     return await fut
 
 
+class WrapLabel(QLabel):
+    """A word-wrapped label that asks for the height its text needs at its current width.
+
+    QLabel's own size hint guesses a narrow width (so several lines), and QFormLayout rows
+    then reserve that height: a one-line message stood in a tall, half-empty gap.
+    """
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        width = self.width()
+        if self.wordWrap() and width > hint.width() and self.text():
+            hint.setHeight(self.heightForWidth(width))
+        return hint
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.wordWrap() and event.size().width() != event.oldSize().width():
+            self.updateGeometry()
+
+
 def error_label() -> QLabel:
     """A label for server errors: always plain text, selectable, wrapped, hidden when empty."""
-    label = QLabel()
+    label = WrapLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

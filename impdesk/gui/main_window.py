@@ -35,6 +35,7 @@ from . import dialogs, manage
 from .details import DetailsPane
 from .identity import DEMO_BADGE_STYLE, ConnectionInfo, DemoAccount, app_icon
 from .move_dialog import MoveDialog
+from .profiles import KEY, PASSWORD, Profile, ProfileStore
 from .proxies import TreeFilterProxy
 from .signin import SignInDialog, SignInRequest
 from .tasks import TaskSet, run_blocking
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self.filter.setPlaceholderText(self.tr("Filter: name, device id, MAC, agent id, type"))
         self.filter.setClearButtonEnabled(True)
         self.filter.setMaximumWidth(340)
+        self.filter.setMinimumWidth(280)  # the placeholder stays readable beside the toolbar
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
@@ -179,6 +181,9 @@ class MainWindow(QMainWindow):
                                         self.tr("Reload products, device groups and devices"))
         self.act_sign_in = self._action(self.tr("&Sign in…"), lambda: spawn(self.sign_in()))
         self.act_sign_out = self._action(self.tr("Sign &out"), lambda: spawn(self.sign_out()))
+        self.act_switch_profile = self._action(
+            self.tr("S&witch profile…"), lambda: spawn(self.switch_profile()), None,
+            self.tr("Sign out, then sign in with another saved profile"))
         self.act_move = self._action(self.tr("&Move to device group…"),
                                      lambda: spawn(self.move_selected()), "Ctrl+M",
                                      self.tr("Move the selected devices to another group"))
@@ -187,7 +192,8 @@ class MainWindow(QMainWindow):
                                                                   None)),
             None, self.tr("Remove the selected devices from their groups"))
         self.act_undo = self._action(self.tr("&Undo move"), lambda: spawn(self.undo_move()),
-                                     QKeySequence.StandardKey.Undo)
+                                     QKeySequence.StandardKey.Undo,
+                                     self.tr("Move the devices of the last move back (Ctrl+Z)"))
         self.act_restart = self._action(self.tr("&Restart"),
                                         lambda: spawn(self.restart_selected(False)), "Ctrl+R",
                                         self.tr("Restart the selected devices or groups"))
@@ -209,7 +215,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         self.menus: dict[str, QMenu] = {}
         file_menu = self.menus["file"] = menu.addMenu(self.tr("&File"))
-        for act in (self.act_sign_in, self.act_sign_out, None, self.act_quit):
+        for act in (self.act_sign_in, self.act_sign_out, self.act_switch_profile, None,
+                    self.act_quit):
             file_menu.addSeparator() if act is None else file_menu.addAction(act)
         edit = self.menus["edit"] = menu.addMenu(self.tr("&Edit"))
         for act in (self.act_undo, None, self.act_copy, self.act_find):
@@ -264,31 +271,39 @@ class MainWindow(QMainWindow):
                     await self._sign_in(SignInRequest(self.info.endpoint, demo.username,
                                                       demo.password))
                     return
-            profile = self.settings.value(keys.LAST_PROFILE)
-            if isinstance(profile, dict) and profile.get("remember"):
-                store = KeyringTokenStore(profile["identifier"], profile["endpoint"])
-                client = Client(profile["endpoint"], token_store=store)
+            profile = ProfileStore(self.settings).restorable()  # last sign-in, if remembered
+            if profile is not None:
+                store = KeyringTokenStore(profile.identifier, profile.endpoint)
+                client = Client(profile.endpoint, token_store=store)
                 try:
                     await run_blocking(client.login_with_refresh_token)
                 except ApiError:
                     log.info("the saved session could not be restored")
                 else:
-                    await self._signed_in(client, profile["identifier"])
+                    await self._signed_in(client, profile.identifier)
                     return
+            self._mark_ready_if_idle()  # waiting for the user now: the window is complete
             await self.sign_in()
         finally:
             self._mark_ready_if_idle()
 
-    async def sign_in(self) -> None:
-        profile = self.settings.value(keys.LAST_PROFILE)
-        endpoint = self.info.endpoint
-        identifier = ""
-        if isinstance(profile, dict) and not self.info.demo:
-            endpoint = profile.get("endpoint", endpoint)
-            identifier = profile.get("identifier", "")
-        dialog = SignInDialog(self._attempt_sign_in, self, endpoint, identifier)
+    async def sign_in(self, profile: str | None = None) -> None:
+        """Open the sign-in dialog; the last used profile (or `profile`) is preselected."""
+        store = ProfileStore(self.settings)
+        last = store.last() if not self.info.demo else None
+        endpoint = last.endpoint if last else self.info.endpoint
+        identifier = last.identifier if last else ""
+        chosen = profile if profile is not None else (last.name if last else "")
+        dialog = SignInDialog(self._attempt_sign_in, self, endpoint, identifier,
+                              profiles=store, profile=chosen)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         await dialogs.ask(dialog)
+
+    async def switch_profile(self) -> None:
+        """Sign out (forgetting a remembered session), then sign in with another profile."""
+        if self.service is not None:
+            await self.sign_out()
+        await self.sign_in(profile="")
 
     async def _attempt_sign_in(self, request: SignInRequest, dialog: SignInDialog) -> None:
         await self._sign_in(request, dialog)
@@ -315,9 +330,11 @@ class MainWindow(QMainWindow):
                 await run_blocking(client.complete_login, exc.login_token, otp)
         if request.remember and store.error:
             self.statusBar().showMessage(store.error, MESSAGE_MS)
-        self.settings.setValue(keys.LAST_PROFILE, {
-            "endpoint": request.endpoint, "identifier": request.identifier,
-            "remember": bool(request.remember and store.persist)})
+        if not self.info.demo:  # the demo's throwaway endpoint must not replace the user's
+            ProfileStore(self.settings).record_use(Profile(
+                request.profile, request.endpoint, request.identifier,
+                bool(request.remember and store.persist),
+                KEY if request.login_key else PASSWORD))
         await self._signed_in(client, who)
 
     async def _signed_in(self, client: Client, who: str) -> None:

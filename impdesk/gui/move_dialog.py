@@ -33,14 +33,23 @@ class MoveDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("MoveDialog")
         self.setWindowTitle(self.tr("Move to device group"))
-        self.resize(460, 420)
+        self.resize(520, 460)
         self.search = QLineEdit()
         self.search.setPlaceholderText(self.tr("Search device groups"))
         self.search.setClearButtonEnabled(True)
         self.list = QListWidget()
         self.list.setObjectName("groupPicker")
-        label = QLabel(self.tr("Move %n device(s) to:", "", count))
+        label = QLabel(self.tr("&Move the device to:") if count == 1
+                       else self.tr("&Move %d devices to:") % count)
         label.setBuddy(self.search)
+        self.search.setAccessibleName(self.tr("Search device groups"))
+        self.list.setAccessibleName(self.tr("Device groups"))
+        hint = QLabel(self.tr("Greyed-out groups cannot take the selected devices; point at "
+                              "one to see why."))
+        hint.setWordWrap(True)
+        palette = hint.palette()
+        palette.setColor(palette.ColorRole.WindowText, palette.placeholderText().color())
+        hint.setPalette(palette)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok = buttons.addButton(self.tr("Move"), QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.rejected.connect(self.reject)
@@ -49,7 +58,9 @@ class MoveDialog(QDialog):
         layout.addWidget(label)
         layout.addWidget(self.search)
         layout.addWidget(self.list)
+        layout.addWidget(hint)
         layout.addWidget(buttons)
+        self.hint = hint
 
         entries: list[tuple[str, str, str | None]] = [
             (self.tr("Unassigned devices"), "", None)]
@@ -79,6 +90,8 @@ class MoveDialog(QDialog):
         self.list.itemDoubleClicked.connect(lambda _: self.accept())
         self.list.currentItemChanged.connect(self._sync)
         self._sync()
+        hint.setVisible(any(not self.list.item(r).flags() & Qt.ItemFlag.ItemIsEnabled
+                            for r in range(self.list.count())))
         self.search.setFocus()
 
     def _filter(self, text: str) -> None:

@@ -14,8 +14,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -23,10 +26,13 @@ from PySide6.QtWidgets import (
 
 from .. import settings
 from ..api.auth import InsecureEndpointError, check_base_url
+from . import dialogs
 from .dialogs import error_label, show_error
+from .profiles import KEY, PASSWORD, Profile, ProfileStore
 from .tasks import TaskSet
 
 CUSTOM = "Custom URL…"
+NO_PROFILE = "New sign-in"
 
 
 @dataclass
@@ -39,6 +45,7 @@ class SignInRequest:
     login_key: str = ""
     remember: bool = False
     otp: str = ""
+    profile: str = ""  # the saved profile chosen in the dialog, if any
 
 
 class SignInDialog(QDialog):
@@ -50,12 +57,23 @@ class SignInDialog(QDialog):
 
     def __init__(self, attempt: Callable[[SignInRequest, SignInDialog], Awaitable[None]],
                  parent: QWidget | None = None, endpoint: str | None = None,
-                 identifier: str = "", keyring_ok: bool = True) -> None:
+                 identifier: str = "", keyring_ok: bool = True,
+                 profiles: ProfileStore | None = None, profile: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("SignInDialog")
         self.setWindowTitle(self.tr("Sign in to impCentral"))
         self._attempt = attempt
         self._tasks = TaskSet()
+        self._keyring_ok = keyring_ok
+        self.profiles = profiles
+        self.profile = QComboBox()
+        self.profile.setObjectName("profileCombo")
+        self.profile.setAccessibleName(self.tr("Saved profile"))
+        self.save_profile_button = QPushButton(self.tr("Save as profile…"))
+        self.save_profile_button.setToolTip(self.tr(
+            "Save the cloud, the email or username and the keep-me-signed-in choice under a "
+            "name (never the password or the login key)"))
+        self.delete_profile_button = QPushButton(self.tr("Delete profile"))
         self.cloud = QComboBox()
         self.cloud.addItems([*settings.CLOUDS, CUSTOM])
         self.custom_url = QLineEdit()
@@ -74,9 +92,6 @@ class SignInDialog(QDialog):
         self.login_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.remember = QCheckBox(self.tr("&Keep me signed in (refresh token in the system "
                                           "keyring, never the password)"))
-        if not keyring_ok:
-            self.remember.setEnabled(False)
-            self.remember.setToolTip(self.tr("No system keyring is available on this machine."))
         self.otp = QLineEdit()
         self.otp.setPlaceholderText("123456")
         self.otp.setValidator(QRegularExpressionValidator(r"\s*\d{0,6}\s*"))
@@ -89,6 +104,13 @@ class SignInDialog(QDialog):
         self.submit.setDefault(True)
 
         form = QFormLayout()
+        profile_row = QHBoxLayout()
+        profile_row.addWidget(self.profile, 1)
+        profile_row.addWidget(self.save_profile_button)
+        profile_row.addWidget(self.delete_profile_button)
+        profile_label = QLabel(self.tr("P&rofile:"))
+        profile_label.setBuddy(self.profile)
+        form.addRow(profile_label, profile_row)
         form.addRow(self.tr("&Cloud:"), self.cloud)
         form.addRow("", self.custom_url)
         form.addRow(self.tr("Sign in with:"), self.by_password)
@@ -113,9 +135,96 @@ class SignInDialog(QDialog):
         self.by_key.toggled.connect(self._sync)
         self.buttons.rejected.connect(self.reject)
         self.submit.clicked.connect(self._on_submit)
+        self.save_profile_button.clicked.connect(
+            lambda: self._tasks.spawn(self._ask_profile_name()))
+        self.delete_profile_button.clicked.connect(self.delete_profile)
         self.set_endpoint(endpoint or settings.CLOUDS["AWS (default)"])
         self.show_otp(False)
+        self._fill_profiles(profile)
+        self.profile.currentIndexChanged.connect(self._on_profile_chosen)
+        if self.profile.currentIndex() > 0:
+            self._on_profile_chosen()
         self._sync()
+
+    # -- profiles ----------------------------------------------------------------------------
+    def _fill_profiles(self, select: str = "") -> None:
+        self.profile.blockSignals(True)
+        self.profile.clear()
+        self.profile.addItem(self.tr(NO_PROFILE), "")
+        for saved in self.profiles.all() if self.profiles else []:
+            self.profile.addItem(saved.name, saved.name)
+        found = self.profile.findData(select) if select else -1
+        self.profile.setCurrentIndex(max(found, 0))
+        self.profile.blockSignals(False)
+        has_store = self.profiles is not None
+        self.profile.setEnabled(has_store)
+        self.save_profile_button.setEnabled(has_store)
+        self.delete_profile_button.setEnabled(has_store and self.profile.currentIndex() > 0)
+
+    def profile_name(self) -> str:
+        return str(self.profile.currentData() or "")
+
+    def choose_profile(self, name: str) -> bool:
+        """Select a saved profile (fills the fields); False when there is none of that name."""
+        index = self.profile.findData(name)
+        if index < 0:
+            return False
+        self.profile.setCurrentIndex(index)
+        return True
+
+    def _on_profile_chosen(self, *_: object) -> None:
+        name = self.profile_name()
+        self.delete_profile_button.setEnabled(bool(name))
+        saved = self.profiles.get(name) if self.profiles and name else None
+        if saved is None:
+            return
+        self.set_endpoint(saved.endpoint)
+        (self.by_key if saved.method == KEY else self.by_password).setChecked(True)
+        self.identifier.setText(saved.identifier)
+        self.password.clear()
+        self.login_key.clear()
+        self._sync()
+        self.remember.setChecked(saved.remember and self.remember.isEnabled())
+        show_error(self.error, None)
+        (self.login_key if saved.method == KEY else self.password).setFocus()
+
+    def current_profile(self, name: str) -> Profile:
+        """The fields as a profile (what "Save as profile…" stores: no password, no key)."""
+        key = self.by_key.isChecked()
+        return Profile(name.strip(), self.endpoint(),
+                       "" if key else self.identifier.text().strip(),
+                       self.remember.isChecked() and self.remember.isEnabled(),
+                       KEY if key else PASSWORD)
+
+    def save_profile(self, name: str) -> Profile | None:
+        if self.profiles is None or not name.strip():
+            return None
+        profile = self.current_profile(name)
+        self.profiles.save(profile)
+        self._fill_profiles(profile.name)
+        self.delete_profile_button.setEnabled(True)
+        return profile
+
+    def delete_profile(self) -> None:
+        name = self.profile_name()
+        if self.profiles is None or not name:
+            return
+        self.profiles.delete(name)
+        self._fill_profiles()
+
+    async def _ask_profile_name(self) -> None:
+        suggestion = (self.profile_name() or self.identifier.text().strip()
+                      or self.cloud.currentText())
+        if dialogs.HEADLESS_ANSWERS is not None:
+            name = dialogs.HEADLESS_ANSWERS.get("profile_name")
+            self.save_profile(name if isinstance(name, str) else "")
+            return
+        ask = QInputDialog(self)
+        ask.setWindowTitle(self.tr("Save as profile"))
+        ask.setLabelText(self.tr("Profile name (the password and login key are never saved):"))
+        ask.setTextValue(suggestion)
+        if await dialogs.ask(ask):
+            self.save_profile(ask.textValue())
 
     def set_endpoint(self, endpoint: str) -> None:
         for name, url in settings.CLOUDS.items():
@@ -143,6 +252,20 @@ class SignInDialog(QDialog):
             widget.setVisible(not key)
         self.login_key.setVisible(key)
         self.key_label.setVisible(key)
+        if not self._keyring_ok:
+            self.remember.setEnabled(False)
+            self.remember.setToolTip(self.tr("No system keyring is available on this machine."))
+        elif key:
+            self.remember.setChecked(False)
+            self.remember.setEnabled(False)
+            self.remember.setToolTip(self.tr(
+                "Not available with a login key: impCentral gives no refresh token for login-key "
+                "sign-ins, and impdesk never stores the key itself. Sign in with the key again "
+                "next time."))
+        else:
+            self.remember.setEnabled(True)
+            self.remember.setToolTip(self.tr(
+                "Stores only the refresh token in the system keyring, never the password."))
 
     def validate(self) -> str | None:
         """A clear message for input that cannot work, before anything is sent."""
@@ -166,7 +289,8 @@ class SignInDialog(QDialog):
             password=self.password.text(),
             login_key=self.login_key.text().strip() if self.by_key.isChecked() else "",
             remember=self.remember.isChecked() and self.remember.isEnabled(),
-            otp=self.otp.text().strip() if self.otp.isVisible() else "")
+            otp=self.otp.text().strip() if self.otp.isVisible() else "",
+            profile=self.profile_name())
 
     def _on_submit(self) -> None:
         problem = self.validate()

@@ -30,3 +30,30 @@ def apply_error_colour(widget: QWidget) -> None:
     palette.setColor(QPalette.ColorRole.WindowText, error_colour(palette))
     palette.setColor(QPalette.ColorRole.Text, error_colour(palette))
     widget.setPalette(palette)
+
+
+def pick(light: str, dark: str, palette: QPalette | None = None) -> QColor:
+    """`light` or `dark` (hex colours), whichever reads on the palette's window and base."""
+    return QColor(dark if is_dark(palette) else light)
+
+
+def ok_colour(palette: QPalette | None = None) -> QColor:
+    """A green for "ok" results (WCAG AA on the default light and dark palettes)."""
+    return pick("#1b6e2e", "#81c995", palette)
+
+
+def warning_colour(palette: QPalette | None = None) -> QColor:
+    """An amber for warnings that is dark enough on white and light enough on black."""
+    return pick("#8a5300", "#ffcc66", palette)
+
+
+def muted_colour(palette: QPalette | None = None) -> QColor:
+    """Grey for skipped or secondary items: the palette's placeholder text colour."""
+    if palette is None:
+        palette = QGuiApplication.palette()
+    return palette.color(QPalette.ColorRole.PlaceholderText)
+
+
+def error_background(palette: QPalette | None = None) -> QColor:
+    """A tint behind rows or cells in error; the normal text colour stays readable on it."""
+    return pick("#fdecea", "#4a2626", palette)

@@ -64,6 +64,9 @@ class Column(IntEnum):
 
 NCOLS = len(Column)
 _LIVE_SORT = frozenset({int(Column.STATE), int(Column.DEPLOYMENT)})
+_BASE_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_DRAG_FLAGS = _BASE_FLAGS | Qt.ItemFlag.ItemIsDragEnabled
+_DROP_FLAGS = _BASE_FLAGS | Qt.ItemFlag.ItemIsDropEnabled
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 DECORATION = int(Qt.ItemDataRole.DecorationRole)
 # Roles the delegate asks for every cell that this model never answers (a quick None).
@@ -500,13 +503,12 @@ class AccountTreeModel(QAbstractItemModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        node = self.node(index)
+        node = self.node(index)  # flags are asked per painted cell: precomputed combinations
         if node.kind == DEVICE and not node.pending:
-            base |= Qt.ItemFlag.ItemIsDragEnabled
+            return _DRAG_FLAGS
         if node.kind in (GROUP, UNASSIGNED):
-            base |= Qt.ItemFlag.ItemIsDropEnabled
-        return base
+            return _DROP_FLAGS
+        return _BASE_FLAGS
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction

@@ -258,3 +258,182 @@ def test_remember_me_keeps_only_the_refresh_token_and_restores_the_session(
     restored.act_sign_out.trigger()
     settle(qloop, restored)
     assert memory_keyring.entries == {}
+
+
+# -- saved profiles ------------------------------------------------------------------------------
+def ini_bytes(path) -> bytes:
+    """The INI file with Qt's escapes decoded, so `@Variant(...)` values (UTF-16 inside) can be
+    searched too: `\\xHH...` and `\\0..` octal escapes are greedy, as QSettings writes them."""
+    text = path.read_text(encoding="utf-8")
+    simple = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, '"': 34, "\\": 92,
+              ";": 59, ",": 44, "=": 61, "'": 39}
+    out, i = bytearray(), 0
+    while i < len(text):
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if text[i] == "\\" and nxt == "x":
+            j = i + 2
+            while j < len(text) and text[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out += chr(int(text[i + 2:j] or "0", 16)).encode("latin-1", "replace")
+            i = j
+        elif text[i] == "\\" and nxt in "01234567" and nxt:
+            j = i + 1
+            while j < len(text) and j < i + 4 and text[j] in "01234567":
+                j += 1
+            out.append(int(text[i + 1:j], 8) & 0xFF)
+            i = j
+        elif text[i] == "\\" and nxt in simple and nxt:
+            out.append(simple[nxt])
+            i += 2
+        else:
+            out += text[i].encode("utf-8")
+            i += 1
+    return bytes(out)
+
+
+def contains(blob: bytes, secret: str) -> bool:
+    return secret.encode() in blob or secret.encode("utf-16-be") in blob
+
+
+def make_login_key(emu) -> str:
+    created = emu.post("/accounts/me/login_keys",
+                       json={"data": {"type": "login_key", "attributes": {"description": "t"}}},
+                       headers={"X-Electricimp-Password": password_of(emu, "demo")})
+    assert created.status_code == 201, created.text
+    return created.json()["data"]["id"]
+
+
+def test_profiles_are_saved_without_the_password_or_the_login_key(
+        qtbot, qloop, new_window, emu, settings, headless, tmp_path):
+    from impdesk import settings as keys
+
+    password, key = password_of(emu, "demo"), make_login_key(emu)
+    window = new_window()
+    dialog = open_dialog(qloop, window)
+    fill(qtbot, dialog, "demo", password)
+    dialog.remember.setChecked(True)
+    headless["profile_name"] = "Emulator demo"
+    dialog.save_profile_button.click()
+    run_until(qloop, lambda: dialog.profile_name() == "Emulator demo")
+    dialog.by_key.setChecked(True)
+    qtbot.keyClicks(dialog.login_key, key)
+    headless["profile_name"] = "Robot key"
+    dialog.save_profile_button.click()
+    run_until(qloop, lambda: dialog.profile_name() == "Robot key")
+    assert [dialog.profile.itemText(i) for i in range(dialog.profile.count())] == [
+        "New sign-in", "Emulator demo", "Robot key"]
+    assert dialog.login_key.text() == key  # saving a profile does not touch the fields
+    finish(qloop, window, dialog)  # signs in with the key
+    assert window.service is not None
+
+    settings.sync()
+    stored = settings.value(keys.PROFILES)
+    assert stored == [
+        {"name": "Emulator demo", "endpoint": emu.base, "identifier": "demo", "remember": True,
+         "method": "password"},
+        {"name": "Robot key", "endpoint": emu.base, "identifier": "", "remember": False,
+         "method": "key"}]
+    blob = ini_bytes(tmp_path / "impdesk.ini")
+    assert contains(blob, "Emulator demo") and contains(blob, emu.base)  # the search works
+    assert not contains(blob, password)
+    assert not contains(blob, key)
+    last = settings.value(keys.LAST_PROFILE)
+    assert last["name"] == "Robot key" and last["method"] == "key" and not last["remember"]
+
+
+def test_choosing_a_profile_fills_the_fields_and_the_last_one_is_preselected(
+        qtbot, qloop, new_window, emu, settings):
+    from impdesk.gui.profiles import Profile, ProfileStore
+
+    store = ProfileStore(settings)
+    store.save(Profile("Azure work", "https://api.az.electricimp.io/v5", "ops@example.com",
+                       remember=True))
+    store.save(Profile("Emulator", emu.base, "demo"))
+    store.save(Profile("CI key", emu.base, method="key"))
+    window = new_window()
+    dialog = open_dialog(qloop, window)
+    assert dialog.profile_name() == "" and not dialog.delete_profile_button.isEnabled()
+
+    assert dialog.choose_profile("Azure work")
+    assert dialog.cloud.currentText() == "Azure" and not dialog.custom_url.isVisible()
+    assert dialog.identifier.text() == "ops@example.com" and dialog.password.text() == ""
+    assert dialog.remember.isChecked() and dialog.by_password.isChecked()
+    assert dialog.delete_profile_button.isEnabled()
+
+    assert dialog.choose_profile("CI key")
+    assert dialog.by_key.isChecked() and dialog.login_key.isVisible()
+    assert dialog.endpoint() == emu.base and not dialog.remember.isEnabled()
+
+    assert dialog.choose_profile("Emulator")
+    assert dialog.by_password.isChecked() and dialog.cloud.currentText() == CUSTOM
+    assert dialog.endpoint() == emu.base and dialog.identifier.text() == "demo"
+    assert not dialog.remember.isChecked()
+    dialog.password.clear()
+    qtbot.keyClicks(dialog.password, password_of(emu, "demo"))
+    assert dialog.request().profile == "Emulator"
+    finish(qloop, window, dialog)
+    assert window.connection.text().startswith("Signed in as demo")
+
+    # The next dialog preselects the profile used last; deleting removes it from the list.
+    window.act_switch_profile.trigger()
+    run_until(qloop, lambda: window.service is None and window.findChild(SignInDialog))
+    again = window.findChild(SignInDialog)
+    assert again.profile_name() == "" and again.identifier.text() == "demo"  # switch: pick one
+    again.reject()
+    settle(qloop, window)
+    second = open_dialog(qloop, window)
+    assert second.profile_name() == "Emulator" and second.identifier.text() == "demo"
+    second.delete_profile_button.click()
+    assert [p.name for p in store.all()] == ["Azure work", "CI key"]
+    assert second.profile_name() == "" and second.profile.findData("Emulator") == -1
+    second.reject()
+
+
+def test_the_last_profile_with_remember_restores_the_session(
+        qtbot, qloop, new_window, emu, settings, memory_keyring, tmp_path):
+    from impdesk.gui.profiles import Profile, ProfileStore
+
+    ProfileStore(settings).save(Profile("Emulator", emu.base, "demo", remember=True))
+    window = new_window()
+    dialog = open_dialog(qloop, window)
+    assert dialog.choose_profile("Emulator") and dialog.remember.isChecked()
+    qtbot.keyClicks(dialog.password, password_of(emu, "demo"))
+    finish(qloop, window, dialog)
+    assert len(memory_keyring.entries) == 1  # the refresh token, nothing else
+    settings.sync()
+    window.close()
+
+    restored = new_window(QSettings(str(tmp_path / "impdesk.ini"), QSettings.Format.IniFormat))
+    qloop.run(restored.start(), 10)
+    settle(qloop, restored)
+    assert restored.findChild(SignInDialog) is None
+    assert restored.connection.text().startswith("Signed in as demo")
+    assert any(k[0] == DEVICE for k in restored.model.nodes)
+
+    # Switching profile signs out (the saved session is forgotten) and asks again.
+    restored.act_switch_profile.trigger()
+    run_until(qloop, lambda: restored.findChild(SignInDialog) is not None)
+    assert restored.service is None and memory_keyring.entries == {}
+    restored.findChild(SignInDialog).reject()
+    settle(qloop, restored)
+
+
+def test_login_key_sign_in_cannot_keep_the_session(qtbot, qloop, new_window, emu, settings,
+                                                   memory_keyring):
+    window = new_window()
+    dialog = open_dialog(qloop, window)
+    dialog.remember.setChecked(True)
+    dialog.by_key.setChecked(True)
+    assert not dialog.remember.isEnabled() and not dialog.remember.isChecked()
+    assert "refresh token" in dialog.remember.toolTip()
+    assert "never stores the key" in dialog.remember.toolTip()
+    dialog.by_password.setChecked(True)
+    assert dialog.remember.isEnabled()
+    dialog.by_key.setChecked(True)
+    qtbot.keyClicks(dialog.login_key, make_login_key(emu))
+    assert dialog.request().remember is False
+    finish(qloop, window, dialog)
+    assert window.service is not None and memory_keyring.entries == {}
+    from impdesk.gui.profiles import ProfileStore
+
+    assert ProfileStore(settings).restorable() is None  # nothing to restore at the next start

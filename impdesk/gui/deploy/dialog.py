@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from ... import settings as keys
 from ...api.errors import ApiError, CompileError
 from ...api.records import DeviceGroup
+from .. import theme
 from ..dialogs import error_label, show_error
 from ..tasks import TaskSet
 from . import CONDITIONAL, NOTHING, RESTART, DeployOutcome, DeployRequest
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from . import DeployFeature
 
 CODE_FILTER = "Squirrel code (*.nut *.nut.txt *.txt);;All files (*)"
+MNEMONIC_LABELS = {"agent_code": "&Agent code:", "device_code": "De&vice code:"}
 
 
 def plain_label(text: str = "") -> QLabel:
@@ -74,6 +76,9 @@ class MessagesPane(QSplitter):
         self.code.setMinimumHeight(120)
         self.addWidget(self.list)
         self.addWidget(self.code)
+        self.setStretchFactor(0, 1)  # a few lines of messages, the rest for the code
+        self.setStretchFactor(1, 3)
+        self.setChildrenCollapsible(False)
         self.codes: dict[str, str] = {}
         self.list.currentRowChanged.connect(self._show)
         self.setVisible(False)
@@ -84,8 +89,9 @@ class MessagesPane(QSplitter):
         for msg in messages:
             item = QListWidgetItem(msg.line())
             item.setData(Qt.ItemDataRole.UserRole, msg)
-            item.setForeground(Qt.GlobalColor.darkRed if msg.kind == "error"
-                               else Qt.GlobalColor.darkYellow)
+            palette = self.list.palette()
+            item.setForeground(theme.error_colour(palette) if msg.kind == "error"
+                               else theme.warning_colour(palette))
             self.list.addItem(item)
         self.setVisible(bool(messages))
         if messages:
@@ -117,15 +123,16 @@ class DeployDialog(QDialog):
         self.busy = False
         self.setObjectName("DeployDialog")
         self.setWindowTitle(self.tr("Deploy to %s") % feature.group_title(group))
-        self.resize(640, 560)
         current = group.current_deployment_id
         names = feature.window.model.deployment_names
         now = plain_label(self.tr("Current deployment: %s") % (
             names.get(current, current[:8]) if current else self.tr("none yet")))
 
         code_box = QGroupBox(self.tr("Code"))
-        self.from_files = QRadioButton(self.tr("From files"))
-        self.from_current = QRadioButton(self.tr("Same code as the current deployment"))
+        self.from_files = QRadioButton(self.tr("From &files"))
+        self.from_current = QRadioButton(self.tr("&Same code as the current deployment"))
+        if not current:
+            self.from_current.setToolTip(self.tr("This group has no deployment yet."))
         self.from_current.setEnabled(bool(current))
         self.from_files.setChecked(True)
         grid = QGridLayout(code_box)
@@ -139,11 +146,14 @@ class DeployDialog(QDialog):
             edit.setObjectName(f"{kind}_path")
             edit.setPlaceholderText(self.tr("Choose a .nut file"))
             button = QPushButton(self.tr("Browse…"))
+            button.setAutoDefault(False)  # Enter deploys; it never opens a file chooser
+            button.setAccessibleName(self.tr("Browse for the %s file") % self.tr(
+                FILE_LABELS[kind]).lower())
             button.clicked.connect(lambda _=False, k=kind: self._browse(k))
             size = plain_label()
             size.setMinimumWidth(90)
             edit.textChanged.connect(lambda _t, k=kind: self._update_size(k))
-            label = plain_label(self.tr(FILE_LABELS[kind]) + ":")
+            label = QLabel(self.tr(MNEMONIC_LABELS[kind]))  # static text with a mnemonic
             label.setBuddy(edit)
             grid.addWidget(label, row, 0)
             grid.addWidget(edit, row, 1, 1, 2)
@@ -161,7 +171,7 @@ class DeployDialog(QDialog):
         self.origin.setMaxLength(MAX_TEXT)
         self.tags = QLineEdit()
         self.tags.setPlaceholderText(self.tr("e.g. release, v1.2 (letters, digits, _ - * .)"))
-        self.flagged = QCheckBox(self.tr("Flag it (flagged deployments cannot be deleted)"))
+        self.flagged = QCheckBox(self.tr("F&lag it (flagged deployments cannot be deleted)"))
         form.addRow(self.tr("&Description:"), self.description)
         form.addRow(self.tr("&Origin:"), self.origin)
         form.addRow(self.tr("&Tags:"), self.tags)
@@ -172,15 +182,15 @@ class DeployDialog(QDialog):
         self.after = QButtonGroup(self)
         self.after_buttons: dict[str, QRadioButton] = {}
         for value, text in (
-                (NOTHING, self.tr("Nothing: devices pick up the code on their next restart")),
-                (RESTART, self.tr("Restart every device of the group")),
-                (CONDITIONAL, self.tr("Conditional restart: only devices not running it"))):
+                (NOTHING, self.tr("&Nothing: devices pick up the code on their next restart")),
+                (RESTART, self.tr("&Restart every device of the group")),
+                (CONDITIONAL, self.tr("Cond&itional restart: only devices not running it"))):
             button = QRadioButton(text)
             self.after.addButton(button)
             self.after_buttons[value] = button
             after_layout.addWidget(button)
         self.after_buttons[NOTHING].setChecked(True)
-        self.make_minimum = QCheckBox(self.tr("Make it the minimum supported deployment"))
+        self.make_minimum = QCheckBox(self.tr("Make it the &minimum supported deployment"))
         after_layout.addWidget(self.make_minimum)
 
         self.error = error_label()
@@ -204,9 +214,11 @@ class DeployDialog(QDialog):
         layout.addWidget(after)
         layout.addWidget(self.error)
         layout.addWidget(self.messages, 1)
+        layout.addStretch(0)  # while there are no messages, spare height goes below the form
         layout.addLayout(bottom)
         self.inputs: list[QWidget] = [code_box, details, after]
         self._sync()
+        self.resize(720, self.sizeHint().height())
 
     # -- inputs ------------------------------------------------------------------------------
     def _key(self, kind: str) -> str:

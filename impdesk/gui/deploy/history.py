@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -65,6 +66,7 @@ class HistoryDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.horizontalHeader().setSectionResizeMode(
             Col.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
@@ -74,24 +76,26 @@ class HistoryDialog(QDialog):
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for name, text, slot, tip in (
-                ("deploy", self.tr("Deploy…"), self._open_deploy, self.tr("Deploy new code")),
-                ("redeploy", self.tr("Redeploy"), lambda: spawn(self.rollback),
+                ("deploy", self.tr("&Deploy…"), self._open_deploy, self.tr("Deploy new code")),
+                ("redeploy", self.tr("&Redeploy"), lambda: spawn(self.rollback),
                  self.tr("Deploy this code again: it becomes the current deployment")),
-                ("compare", self.tr("Compare"), lambda: spawn(self.compare_selected),
+                ("compare", self.tr("Co&mpare"), lambda: spawn(self.compare_selected),
                  self.tr("Side-by-side diff of two selected deployments (or one and the one "
                          "before it)")),
                 ("flag", self.tr("Flag"), lambda: spawn(self.toggle_flag),
                  self.tr("Flagged deployments cannot be deleted")),
-                ("edit", self.tr("Edit…"), lambda: spawn(self.edit),
+                ("edit", self.tr("&Edit…"), lambda: spawn(self.edit),
                  self.tr("Change the description and tags")),
-                ("delete", self.tr("Delete"), lambda: spawn(self.delete), ""),
-                ("save", self.tr("Save code…"), lambda: spawn(self.save_code),
+                ("delete", self.tr("De&lete"), lambda: spawn(self.delete), ""),
+                ("save", self.tr("&Save code…"), lambda: spawn(self.save_code),
                  self.tr("Write the agent and device code to files")),
-                ("copy", self.tr("Copy to group…"), lambda: spawn(self.copy_to),
+                ("copy", self.tr("Co&py to group…"), lambda: spawn(self.copy_to),
                  self.tr("Deploy the same code to another device group")),
-                ("refresh", self.tr("Refresh"), lambda: spawn(self.reload), "")):
+                ("refresh", self.tr("Re&fresh"), lambda: spawn(self.reload),
+                 self.tr("Read the group's deployments again"))):
             button = QPushButton(text)
             button.setToolTip(tip)
+            button.setAutoDefault(False)  # Enter in the table must not open a dialog
             button.clicked.connect(slot)
             self.buttons[name] = button
             row.addWidget(button)
@@ -122,6 +126,9 @@ class HistoryDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.reason)
         layout.addWidget(self.error)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout.addWidget(close)
         self.diff_dialog: DiffDialog | None = None
         self._on_selection()
 

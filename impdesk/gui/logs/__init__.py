@@ -16,6 +16,7 @@ from ...core.logbuffer import DEFAULT_MAX_LINES
 from ...core.loghistory import PAGE_SIZE
 from ...core.logsession import SLOTS, LogSession
 from ...core.tree import DEVICE
+from .. import theme
 from .view import LogView
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STATUS_POLL_MS = 200
 MESSAGE_MS = 8000
-STATE_COLOURS = {OPEN: "#2e7d32", RECONNECTING: "#ef6c00", TAKEN_OVER: "#c62828"}
+STATE_COLOURS = {OPEN: "#2e7d32", RECONNECTING: "#a84e00", TAKEN_OVER: "#c62828"}
+DARK_STATE_COLOURS = {OPEN: "#81c995", RECONNECTING: "#ffb74d", TAKEN_OVER: "#ff8a80"}
 
 
 def install(window: MainWindow) -> None:
@@ -193,7 +195,8 @@ class LogsFeature(QObject):
             text, colour = self.tr("Live logs: off"), ""
         else:
             text = self.tr("Live logs: %s · %s") % (session.state_text, session.slots_text)
-            colour = STATE_COLOURS.get(session.state, "")
+            colours = DARK_STATE_COLOURS if theme.is_dark() else STATE_COLOURS
+            colour = colours.get(session.state, "")
             if session.notice and session.notice != self._last_notice:
                 self._last_notice = session.notice
                 self.window.statusBar().showMessage(session.notice, MESSAGE_MS)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .. import dialogs
+from .. import dialogs, theme
 from ..tasks import run_blocking
 from .model import KNOWN_TYPES
 
@@ -65,8 +65,11 @@ class LogControls:
                     self.act_clear, self.act_copy, self.act_export):
             bar.addSeparator() if act is None else bar.addAction(act)
         bar.addSeparator()
-        bar.addWidget(QLabel(self.tr("Keep"), self))
+        keep = QLabel(self.tr("&Keep:"), self)
+        keep.setContentsMargins(6, 0, 4, 0)
+        bar.addWidget(keep)
         self.cap_box = QSpinBox(self)
+        keep.setBuddy(self.cap_box)
         self.cap_box.setRange(1000, 10_000_000)
         self.cap_box.setSingleStep(10_000)
         self.cap_box.setGroupSeparatorShown(True)
@@ -78,13 +81,15 @@ class LogControls:
 
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText(self.tr("Filter messages"))
+        self.filter_edit.setAccessibleName(self.tr("Filter messages"))
+        self.filter_edit.setToolTip(self.tr("Show only lines whose message contains this text "
+                                            "(or matches it, with Regex on)"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(lambda _: self._filter_timer.start())
         self.regex_box = QCheckBox(self.tr("Rege&x"), self)
         self.regex_box.toggled.connect(lambda _: self.apply_text_filter())
-        self.types_button = QToolButton(self)
-        self.types_button.setText(self.tr("Types: all"))
-        self.types_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.types_button = QPushButton(self.tr("&Types: all"), self)  # room for the arrow
+        self.types_button.setToolTip(self.tr("Show only some log types"))
         types_menu = QMenu(self.types_button)
         self.type_actions: dict[str, QAction] = {}
         for type_ in KNOWN_TYPES:
@@ -95,12 +100,15 @@ class LogControls:
             self.type_actions[type_] = act
         self.types_button.setMenu(types_menu)
         self.device_combo = QComboBox(self)
+        self.device_combo.setAccessibleName(self.tr("Device"))
+        self.device_combo.setToolTip(self.tr("Show the lines of one device only"))
         self.device_combo.addItem(self.tr("All devices"), None)
         for device_id in self.device_ids:
             self.device_combo.addItem(self.model.name(device_id), device_id)
         self.device_combo.currentIndexChanged.connect(self._device_changed)
         self.find_edit = QLineEdit(self)
-        self.find_edit.setPlaceholderText(self.tr("Find"))
+        self.find_edit.setPlaceholderText(self.tr("Find (F3)"))
+        self.find_edit.setAccessibleName(self.tr("Find"))
         self.find_edit.returnPressed.connect(lambda: self.find(True))
         self.find_prev = QToolButton(self)
         self.find_prev.setText(self.tr("▲"))
@@ -125,7 +133,9 @@ class LogControls:
         self.notice = QLabel(self)
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("background: #fff8e1; color: #5d4037; padding: 4px;")
+        self.notice.setStyleSheet("background: #4a3f22; color: #ffe8b0; padding: 4px;"
+                                  if theme.is_dark() else
+                                  "background: #fff8e1; color: #5d4037; padding: 4px;")
         self.notice.setVisible(False)
         self.reconnect_button = QPushButton(self.tr("Reconnect"), self)
         self.reconnect_button.setVisible(False)

@@ -21,17 +21,22 @@ from PySide6.QtGui import QBrush, QColor
 
 from ...core.logbuffer import DEFAULT_MAX_LINES, LogLine
 from ...core.loghistory import display_time
+from .. import theme
 
 Index = QModelIndex | QPersistentModelIndex
 _time_text = functools.lru_cache(maxsize=8192)(display_time)  # mostly rows on screen
 
-# Colours by type: errors stand out; the cloud's own lines are muted.
+# Colours by type: errors stand out; the cloud's own lines are muted. One set per palette.
 TYPE_COLOURS = {
-    "device.error": "#c62828", "agent.error": "#c62828",
-    "status": "#546e7a", "lastexitcode": "#6a1b9a", "powerstate": "#8d6e63",
-    "firmware": "#00838f", "server.sleep": "#78909c", "agent.log": "#2e5c8a",
+    "device.error": "#b71c1c", "agent.error": "#b71c1c",
+    "status": "#546e7a", "lastexitcode": "#6a1b9a", "powerstate": "#795548",
+    "firmware": "#00796b", "server.sleep": "#6b7f8a", "agent.log": "#2e5c8a",
 }
-ERROR_BACKGROUND = "#fdecea"
+DARK_TYPE_COLOURS = {
+    "device.error": "#ff8a80", "agent.error": "#ff8a80",
+    "status": "#a7bcc7", "lastexitcode": "#ce93d8", "powerstate": "#d7b8a8",
+    "firmware": "#80cbc4", "server.sleep": "#9fb3bf", "agent.log": "#90caf9",
+}
 # Per-device colours (distinct hues, readable on light and dark backgrounds).
 DEVICE_COLOURS = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00acc1", "#e53935",
                   "#6d4c41", "#3949ab", "#c0ca33", "#d81b60", "#00897b", "#757575")
@@ -79,8 +84,10 @@ class LogModel(QAbstractTableModel):
         self._names: dict[str, str] = {}
         self._device_colour: dict[str, QColor] = {}
         self._device_brush: dict[str, QBrush] = {}
-        self._type_brush = {t: QBrush(QColor(c)) for t, c in TYPE_COLOURS.items()}
-        self._error_bg = QBrush(QColor(ERROR_BACKGROUND))
+        self._dark = theme.is_dark()
+        colours = DARK_TYPE_COLOURS if self._dark else TYPE_COLOURS
+        self._type_brush = {t: QBrush(QColor(c)) for t, c in colours.items()}
+        self._error_bg = QBrush(theme.error_background())
 
     # -- devices -------------------------------------------------------------------------------
     def set_devices(self, device_ids: Sequence[str]) -> None:
@@ -101,9 +108,11 @@ class LogModel(QAbstractTableModel):
         return self._device_colour.get(device_id) or QColor(DEVICE_COLOURS[-1])
 
     def device_brush(self, device_id: str) -> QBrush:
+        """The device's name colour: its swatch colour, darkened or lightened to be readable."""
         brush = self._device_brush.get(device_id)
         if brush is None:
-            brush = self._device_brush[device_id] = QBrush(self.device_colour(device_id))
+            colour = _readable(self.device_colour(device_id), self._dark)
+            brush = self._device_brush[device_id] = QBrush(colour)
         return brush
 
     # -- Qt model ------------------------------------------------------------------------------
@@ -220,6 +229,19 @@ class LogModel(QAbstractTableModel):
                 self.rows.popleft()
             self.endRemoveRows()
             self.trimmed += excess
+
+
+def _readable(colour: QColor, dark: bool) -> QColor:
+    """`colour` made darker (light palette) or lighter (dark palette) until text in it reads."""
+    colour = QColor(colour)
+    for _ in range(8):
+        if dark and colour.lightness() < 150:
+            colour = colour.lighter(118)
+        elif not dark and colour.lightness() > 95:
+            colour = colour.darker(118)
+        else:
+            break
+    return colour
 
 
 class LogFilterProxy(QSortFilterProxyModel):

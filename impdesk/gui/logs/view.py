@@ -247,8 +247,9 @@ class LogView(LogControls, QWidget):
         chosen = [t for t, act in self.type_actions.items() if act.isChecked()]
         every = len(chosen) == len(self.type_actions)
         self.proxy.set_types(None if every else chosen)
-        self.types_button.setText(self.tr("Types: all") if every
-                                  else self.tr("Types: %d") % len(chosen))
+        self.types_button.setText(self.tr("&Types: all") if every
+                                  else self.tr("&Types: %d of %d") % (len(chosen),
+                                                                       len(self.type_actions)))
 
     def set_types(self, types: Sequence[str] | None) -> None:
         for type_, act in self.type_actions.items():

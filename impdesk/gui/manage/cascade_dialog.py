@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,12 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.cascade import DONE, FAILED, RUNNING, SKIPPED, CascadePlan, CascadeReport
-from .. import dialogs
+from .. import dialogs, theme
 from .forms import plain_label
 
 MARKS = {"pending": "\u2022", RUNNING: "\u25b6", DONE: "\u2714", FAILED: "\u2716",
          SKIPPED: "\u2013"}
-COLORS = {DONE: "#1e7e34", FAILED: "#c0392b", SKIPPED: "#7f8c8d"}
+COLORS = {DONE: theme.ok_colour, FAILED: theme.error_colour, SKIPPED: theme.muted_colour}
 VERB = "Delete"  # the confirmation's action verb (also the key of headless answers)
 
 
@@ -36,7 +37,7 @@ class CascadeDialog(QDialog):
         self.plan = plan
         what = self.tr("product") if plan.root_kind == "product" else self.tr("device group")
         self.setWindowTitle(self.tr("Delete %s") % what)
-        self.resize(560, 440)
+        self.resize(680, 520)
         self.headline = plain_label(self.tr("Delete the %s \u201c%s\u201d?") % (
             what, plan.root_name))
         self.headline.setObjectName("cascadeHeadline")
@@ -56,6 +57,9 @@ class CascadeDialog(QDialog):
         self.blockers.setObjectName("cascadeBlockers")
         self.steps = QListWidget()
         self.steps.setObjectName("cascadeSteps")
+        self.steps.setAccessibleName(self.tr("Steps"))
+        self.steps.setWordWrap(True)  # long group names wrap instead of scrolling sideways
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for step in plan.steps:
             self.steps.addItem(QListWidgetItem(f"{MARKS['pending']}  {step.label}"))
         self.progress = QProgressBar()
@@ -122,7 +126,7 @@ class CascadeDialog(QDialog):
         item.setText(text)
         self.steps.scrollToItem(item)
         if state in COLORS:
-            item.setForeground(QBrush(QColor(COLORS[state])))
+            item.setForeground(QBrush(COLORS[state](self.steps.palette())))
         if state in (DONE, FAILED):
             self.progress.setValue(min(self.progress.maximum(), index + 1))
 

@@ -30,7 +30,7 @@ Submit = Callable[[dict[str, Any]], Awaitable[None]]
 
 def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     """A label that shows server strings as they are (`<b>x</b>` stays those characters)."""
-    label = QLabel(parent)
+    label = dialogs.WrapLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     label.setText(text)
@@ -59,11 +59,12 @@ class SubmitDialog(QDialog):
         self.ok.setDefault(True)
         self.ok.clicked.connect(self.try_accept)
         self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
+        layout = self.main_layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         self.body = QVBoxLayout()
         layout.addLayout(self.body)
         layout.addWidget(self.error)
+        layout.addStretch(1)  # spare height below the fields, not between them
         layout.addWidget(self.buttons)
 
     # subclasses

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QStandardItemModel
+from PySide6.QtGui import QBrush, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -21,12 +22,11 @@ from PySide6.QtWidgets import (
 from ...api.errors import ApiError
 from ...api.records import FIXTURE_TYPES, GROUP_TYPES, PRODUCTION_TYPES, DeviceGroup
 from ...core.validation import NUMBER, STRING, EnvRow, check_env_rows, rows_from_env
-from .. import dialogs
+from .. import dialogs, theme
 from ..tree_model import GROUP_TYPE_LABELS
 from .forms import DescriptionField, NameFields, Submit, SubmitDialog, hint_label, plain_label
 
 KEY, VALUE, KIND = range(3)
-BAD = QBrush(QColor("#f6d5d1"))
 
 
 class EnvVarsEditor(QWidget):
@@ -37,12 +37,16 @@ class EnvVarsEditor(QWidget):
         self.table = QTableWidget(0, 3, self)
         self.table.setObjectName("envTable")
         self.table.setHorizontalHeaderLabels([self.tr("Key"), self.tr("Value"), self.tr("Type")])
-        self.table.horizontalHeader().setStretchLastSection(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
         self.table.setColumnWidth(KEY, 170)
-        self.table.setColumnWidth(VALUE, 230)
+        header.setSectionResizeMode(VALUE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(KIND, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
+        self.table.setAccessibleName(self.tr("Environment variables"))
         self.add = QPushButton(self.tr("&Add variable"))
         self.remove = QPushButton(self.tr("&Remove"))
+        self.remove.setToolTip(self.tr("Remove the selected variable"))
         self.hint = hint_label()
         self.hint.setObjectName("envHint")
         buttons = QHBoxLayout()
@@ -95,12 +99,13 @@ class EnvVarsEditor(QWidget):
 
     def check(self) -> tuple[dict[str, Any], list[str]]:
         env, row_errors, overall = check_env_rows(self.rows())
+        bad = QBrush(theme.error_background(self.table.palette()))
         self.table.blockSignals(True)
         for r in range(self.table.rowCount()):
             for c in (KEY, VALUE):
                 item = self.table.item(r, c)
                 if item is not None:
-                    item.setBackground(BAD if r in row_errors else QBrush())
+                    item.setBackground(bad if r in row_errors else QBrush())
                     item.setToolTip(row_errors.get(r, ""))
         self.table.blockSignals(False)
         messages = [self.tr("Row %d: %s") % (r + 1, m) for r, m in sorted(row_errors.items())]
@@ -155,14 +160,18 @@ class GroupDialog(SubmitDialog):
         self.load_code.setChecked(bool(group.attributes.get("load_code_after_blessing", True))
                                   if group else True)
         self.form.addRow("", self.load_code)
-        self.body.addWidget(QLabel(self.tr("Environment variables:")))
+        env_label = QLabel(self.tr("En&vironment variables:"))
+        self.body.addWidget(env_label)
         self.env = EnvVarsEditor(group.env_vars if group else {}, self)
+        env_label.setBuddy(self.env.table)
         self.body.addWidget(self.env)
+        self.main_layout.setStretchFactor(self.body, 1)  # the table takes the spare height
+        self.main_layout.setStretch(self.main_layout.count() - 2, 0)
         self.type.currentIndexChanged.connect(lambda _: self._sync_type())
         if disabled_types:
             self.disable_commercial_types(disabled_types)
         self._sync_type()
-        self.resize(560, 560)
+        self.resize(600, 600)
 
     def current_type(self) -> str:
         return self.type.currentData()

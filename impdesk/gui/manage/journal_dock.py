@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.journal import Entry, Journal
+from .. import theme
 
 HEADERS = ("Time", "Action", "Target", "Result")
 Index = QModelIndex | QPersistentModelIndex
@@ -30,6 +31,8 @@ class JournalModel(QAbstractTableModel):
         super().__init__(parent)
         self.journal = journal
         journal.subscribe(self._added)
+        self._ok = QBrush(theme.ok_colour())
+        self._failed = QBrush(theme.error_colour())
 
     def _added(self, _: Entry) -> None:
         row = len(self.journal.entries) - 1
@@ -58,7 +61,7 @@ class JournalModel(QAbstractTableModel):
                 return entry.time.isoformat(timespec="seconds")
             return values[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 3:
-            return QBrush(QColor("#1e7e34" if entry.ok else "#c0392b"))
+            return self._ok if entry.ok else self._failed
         return None
 
 
@@ -76,11 +79,15 @@ class JournalDock(QDockWidget):
         self.view.verticalHeader().setVisible(False)
         self.view.setAlternatingRowColors(True)
         self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.setWordWrap(False)  # one line per entry; the tooltip has the rest
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.export_button = QPushButton(self.tr("Export CSV…"))
+        self.export_button = QPushButton(self.tr("E&xport CSV…"))
+        self.export_button.setToolTip(self.tr("Save the activity as a CSV file"))
         self.export_button.setObjectName("exportCsv")
         self.export_button.clicked.connect(self.ask_export)
         bar = QHBoxLayout()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.journal import OK
+from .. import theme
 from .forms import plain_label
 
 Row = tuple[str, str, str]  # target, kind, result
@@ -38,14 +39,19 @@ class ResultsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        palette = self.table.palette()
+        ok, failed = QBrush(theme.ok_colour(palette)), QBrush(theme.error_colour(palette))
         for r, (target, kind, result) in enumerate(rows):
             for c, text in enumerate((target, kind, result)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 if c == 2:
-                    item.setForeground(QBrush(QColor("#1e7e34" if result == OK else "#c0392b")))
+                    item.setForeground(ok if result == OK else failed)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(1)
+        self.table.resizeRowsToContents()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
