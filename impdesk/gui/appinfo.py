@@ -104,6 +104,7 @@ class AboutDialog(QDialog):
         self.copy_button = buttons.addButton(self.tr("&Copy details"),
                                              QDialogButtonBox.ButtonRole.ActionRole)
         self.copy_button.setObjectName("copyDetails")
+        self.copy_button.setAutoDefault(False)  # Enter closes the dialog
         self.copy_button.clicked.connect(self.copy_details)
         buttons.rejected.connect(self.reject)
         self.status = QLabel(self)

@@ -101,7 +101,6 @@ class SignInDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.submit = self.buttons.addButton(self.tr("Sign in"),
                                              QDialogButtonBox.ButtonRole.AcceptRole)
-        self.submit.setDefault(True)
 
         form = QFormLayout()
         profile_row = QHBoxLayout()
@@ -130,6 +129,11 @@ class SignInDialog(QDialog):
         layout.addWidget(self.remember)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        # Only once the buttons are inside the dialog: earlier, setDefault() finds no dialog
+        # and Qt makes the first button of the focus chain (a profile button) the default.
+        self.submit.setDefault(True)
+        self.save_profile_button.setAutoDefault(False)
+        self.delete_profile_button.setAutoDefault(False)
 
         self.cloud.currentTextChanged.connect(self._sync)
         self.by_key.toggled.connect(self._sync)

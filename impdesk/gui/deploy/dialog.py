@@ -200,7 +200,6 @@ class DeployDialog(QDialog):
         buttons = QDialogButtonBox()
         self.cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.submit = buttons.addButton(self.tr("Deploy"), QDialogButtonBox.ButtonRole.AcceptRole)
-        self.submit.setDefault(True)
         self.cancel.clicked.connect(self.reject)
         self.submit.clicked.connect(self._on_submit)
         bottom = QHBoxLayout()
@@ -216,6 +215,7 @@ class DeployDialog(QDialog):
         layout.addWidget(self.messages, 1)
         layout.addStretch(0)  # while there are no messages, spare height goes below the form
         layout.addLayout(bottom)
+        self.submit.setDefault(True)  # inside the dialog now, so Enter deploys (not Cancel)
         self.inputs: list[QWidget] = [code_box, details, after]
         self._sync()
         self.resize(720, self.sizeHint().height())

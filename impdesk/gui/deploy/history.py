@@ -131,6 +131,7 @@ class HistoryDialog(QDialog):
         layout.addWidget(close)
         self.diff_dialog: DiffDialog | None = None
         self._on_selection()
+        self.table.setFocus()  # arrow keys move through the deployments from the start
 
     # -- data ------------------------------------------------------------------------------
     def _spawn(self, fn: Callable[[], Awaitable[Any]]) -> None:

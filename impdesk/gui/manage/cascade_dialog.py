@@ -76,7 +76,6 @@ class CascadeDialog(QDialog):
             VERB if not blockers else self.tr("Delete all of it"),
             QDialogButtonBox.ButtonRole.DestructiveRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setDefault(True)
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.close_button.setVisible(False)
         self.close_button.clicked.connect(self.accept)
@@ -88,6 +87,10 @@ class CascadeDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.report)
         layout.addWidget(self.buttons)
+        # Enter must never delete: Cancel is the default. Set once the buttons are inside the
+        # dialog (before that, Qt made the first button of the focus chain, Delete, the default).
+        self.cancel_button.setDefault(True)
+        self.cancel_button.setFocus()
         self._answer: asyncio.Future[bool] | None = None
         self.confirm_button.clicked.connect(lambda: self._answered(True))
         self.rejected.connect(lambda: self._answered(False))

@@ -56,7 +56,6 @@ class SubmitDialog(QDialog):
         self.form = QFormLayout()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok: QPushButton = self.buttons.addButton(verb, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
         self.ok.clicked.connect(self.try_accept)
         self.buttons.rejected.connect(self.reject)
         layout = self.main_layout = QVBoxLayout(self)
@@ -66,6 +65,9 @@ class SubmitDialog(QDialog):
         layout.addWidget(self.error)
         layout.addStretch(1)  # spare height below the fields, not between them
         layout.addWidget(self.buttons)
+        # Only now is the button inside the dialog: before, setDefault() found no dialog, and
+        # Enter pressed the first button in the focus chain (Cancel, or "Add variable").
+        self.ok.setDefault(True)
 
     # subclasses
     def values(self) -> dict[str, Any]:
@@ -107,6 +109,7 @@ class NameFields:
         self.hint = hint_label()
         self.taken, self.what, self.required = taken, what, required
         dialog.form.addRow(dialog.tr("&Name:"), self.edit)
+        self.edit.setFocus()  # not the buttons, which were made first
         dialog.form.addRow("", self.hint)
         self.edit.textChanged.connect(lambda _: self.check())
 

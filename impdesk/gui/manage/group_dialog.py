@@ -41,12 +41,17 @@ class EnvVarsEditor(QWidget):
         header.setStretchLastSection(False)
         self.table.setColumnWidth(KEY, 170)
         header.setSectionResizeMode(VALUE, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(KIND, QHeaderView.ResizeMode.ResizeToContents)
+        probe = QComboBox()  # the Type cells are combo boxes: the column fits one
+        probe.addItems([self.tr("text"), self.tr("number")])
+        header.setSectionResizeMode(KIND, QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(KIND, probe.sizeHint().width() + 4)
         self.table.verticalHeader().setVisible(False)
         self.table.setAccessibleName(self.tr("Environment variables"))
         self.add = QPushButton(self.tr("&Add variable"))
         self.remove = QPushButton(self.tr("&Remove"))
         self.remove.setToolTip(self.tr("Remove the selected variable"))
+        for button in (self.add, self.remove):
+            button.setAutoDefault(False)  # Enter in the dialog creates or saves the group
         self.hint = hint_label()
         self.hint.setObjectName("envHint")
         buttons = QHBoxLayout()

@@ -51,7 +51,9 @@ class ResultsDialog(QDialog):
                 self.table.setItem(r, c, item)
         self.table.resizeColumnToContents(0)
         self.table.resizeColumnToContents(1)
-        self.table.resizeRowsToContents()
+        # Rows follow the Result column's width: a long server message wraps, short rows stay low.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setMinimumSectionSize(self.fontMetrics().height() + 10)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
