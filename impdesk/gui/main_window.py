@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QToolBar,
@@ -24,23 +20,21 @@ from PySide6.QtWidgets import (
 )
 
 from .. import settings as keys
-from ..api.client import Client
-from ..api.errors import ApiError, OtpRequired
 from ..api.records import Device
 from ..core import gcpause
-from ..core.services import AccountService, MoveOutcome
-from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, UNASSIGNED_KEY, TreeNode
-from ..credentials import KeyringTokenStore
-from . import dialogs, manage
+from ..core.services import AccountService
+from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, TreeNode
+from . import manage
 from .details import DetailsPane
 from .identity import DEMO_BADGE_STYLE, ConnectionInfo, DemoAccount, app_icon
-from .move_dialog import MoveDialog
-from .profiles import KEY, PASSWORD, Profile, ProfileStore
 from .proxies import TreeFilterProxy
-from .signin import SignInDialog, SignInRequest
-from .tasks import TaskSet, run_blocking
-from .tree_model import AccountTreeModel, Column, Role
+from .tasks import TaskSet
+from .tree_model import AccountTreeModel, Column
 from .tree_view import AccountTreeView
+from .window_constants import COUNTS_FLUSH_MS, FILTER_DEBOUNCE_MS, MESSAGE_MS, STATUS_REFRESH_MS
+from .window_loading import LoadingMixin
+from .window_moves import LastMove, MovesMixin
+from .window_session import SessionMixin
 
 __all__ = ["ConnectionInfo", "DemoAccount", "MainWindow", "app_icon"]
 
@@ -51,24 +45,9 @@ FEATURES.append(__import__(f"{__package__}.logs", fromlist=["install"]))  # issu
 FEATURES.append(__import__(f"{__package__}.appinfo", fromlist=["install"]))  # issue 8
 
 log = logging.getLogger(__name__)
-STATUS_REFRESH_MS = 60_000
-FILTER_DEBOUNCE_MS = 200
-MESSAGE_MS = 8000
-SMALL_TREE_NODES = 300  # up to this many rows the first load expands everything
-DRAIN_SLICE_S = 0.012  # UI-thread time spent inserting devices before yielding to the loop
-DRAIN_ROWS = 100  # devices inserted under one group at a time
-COUNTS_FLUSH_MS = 250  # while devices stream in, the tree's counts repaint this often
 
 
-@dataclass
-class LastMove:
-    """What Ctrl+Z undoes: devices and the groups they came from."""
-
-    previous_groups: dict[str, str | None]
-    target_group_id: str | None
-
-
-class MainWindow(QMainWindow):
+class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
     """The top-level window.
 
     Feature modules plug in through `install(window)` (see FEATURES): they add actions to
@@ -261,257 +240,6 @@ class MainWindow(QMainWindow):
             parts.append(self.tr("Demo (local emulator)"))
         return " — ".join(parts)
 
-    # -- sign-in -----------------------------------------------------------------------------
-    async def start(self) -> None:
-        """First thing after show(): demo signs in by itself; otherwise restore or ask."""
-        try:
-            if self.info.demo:
-                demo = self.info.accounts[0] if self.info.accounts else None
-                if demo is not None:
-                    await self._sign_in(SignInRequest(self.info.endpoint, demo.username,
-                                                      demo.password))
-                    return
-            profile = ProfileStore(self.settings).restorable()  # last sign-in, if remembered
-            if profile is not None:
-                store = KeyringTokenStore(profile.identifier, profile.endpoint)
-                client = Client(profile.endpoint, token_store=store)
-                try:
-                    await run_blocking(client.login_with_refresh_token)
-                except ApiError:
-                    log.info("the saved session could not be restored")
-                else:
-                    await self._signed_in(client, profile.identifier)
-                    return
-            self._mark_ready_if_idle()  # waiting for the user now: the window is complete
-            await self.sign_in()
-        finally:
-            self._mark_ready_if_idle()
-
-    async def sign_in(self, profile: str | None = None) -> None:
-        """Open the sign-in dialog; the last used profile (or `profile`) is preselected."""
-        store = ProfileStore(self.settings)
-        last = store.last() if not self.info.demo else None
-        endpoint = last.endpoint if last else self.info.endpoint
-        identifier = last.identifier if last else ""
-        chosen = profile if profile is not None else (last.name if last else "")
-        dialog = SignInDialog(self._attempt_sign_in, self, endpoint, identifier,
-                              profiles=store, profile=chosen)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        await dialogs.ask(dialog)
-
-    async def switch_profile(self) -> None:
-        """Sign out (forgetting a remembered session), then sign in with another profile."""
-        if self.service is not None:
-            await self.sign_out()
-        await self.sign_in(profile="")
-
-    async def _attempt_sign_in(self, request: SignInRequest, dialog: SignInDialog) -> None:
-        await self._sign_in(request, dialog)
-
-    async def _sign_in(self, request: SignInRequest, dialog: SignInDialog | None = None) -> None:
-        """Sign in; raises (for the dialog to show) on failure. 2FA asks for the code."""
-        who = request.identifier or "login key"
-        store = KeyringTokenStore(who, request.endpoint, persist=request.remember)
-        client = Client(request.endpoint, token_store=store)
-        if request.login_key:
-            await run_blocking(client.login_with_key, request.login_key)
-        else:
-            try:
-                await run_blocking(client.login, request.identifier, request.password)
-            except OtpRequired as exc:
-                if dialog is None:
-                    raise
-                otp = request.otp
-                if not otp:
-                    dialog.show_otp(True)
-                    raise ApiError(0, message=self.tr(
-                        "This account uses two-factor authentication: enter the six-digit "
-                        "one-time password and sign in again.")) from None
-                await run_blocking(client.complete_login, exc.login_token, otp)
-        if request.remember and store.error:
-            self.statusBar().showMessage(store.error, MESSAGE_MS)
-        if not self.info.demo:  # the demo's throwaway endpoint must not replace the user's
-            ProfileStore(self.settings).record_use(Profile(
-                request.profile, request.endpoint, request.identifier,
-                bool(request.remember and store.persist),
-                KEY if request.login_key else PASSWORD))
-        await self._signed_in(client, who)
-
-    async def _signed_in(self, client: Client, who: str) -> None:
-        self.service = AccountService(client)
-        self.service_changed.emit(self.service)
-        self.setWindowTitle(self._title(who))
-        self.connection.setText(self.tr("Signed in as %s · %s") % (who, client.base_url))
-        self._update_actions()
-        await self.refresh(initial=True)
-        self._status_timer.start()
-
-    async def sign_out(self) -> None:
-        service, self.service = self.service, None
-        self.service_changed.emit(None)
-        self._status_timer.stop()
-        if service is not None:
-            try:
-                await run_blocking(service.client.sign_out)
-            except ApiError as exc:
-                log.info("sign-out: %s", exc.code or exc.status)
-        self.model.reset_to(_empty_shape())
-        gcpause.release()  # the dropped tree was frozen after its load: let the collector in
-        self.details.show_node(None)
-        self.setWindowTitle(self._title(None))
-        self.connection.setText(self.tr("Not signed in"))
-        self.last_move = None
-        self._update_actions()
-        self.statusBar().showMessage(self.tr("Signed out"), MESSAGE_MS)
-
-    # -- loading ---------------------------------------------------------------------------------
-    async def refresh(self, initial: bool = False, quiet: bool = False) -> None:
-        """Load the account: progressive on first load, precise row updates afterwards."""
-        if self.service is None or self._loading:
-            return
-        self._loading = True
-        self.act_refresh.setEnabled(False)
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        first = initial or not self.model.root.children
-        if not quiet:
-            self.progress.setRange(0, 0)
-            self.progress.setFormat(self.tr("Loading…"))
-            self.progress.setVisible(True)
-        service = self.service
-        with gcpause.bulk_load():  # no 30-60 ms full GC passes over the new records
-            try:
-                if first:
-                    # Counts repaint a few times a second while pages stream in, not per page.
-                    self.model.defer_counts = True
-                    self._counts_timer.start()
-                    shape = await run_blocking(
-                        service.load_progressive,
-                        lambda s: loop.call_soon_threadsafe(self._on_structure, s),
-                        lambda devs: loop.call_soon_threadsafe(self._on_device_page, devs),
-                        lambda *p: loop.call_soon_threadsafe(self._on_progress, *p))
-                    if self._drainer is not None and not self._drainer.done():
-                        await self._drainer
-                    await self._drain_devices()
-                else:
-                    shape = await run_blocking(service.load)
-                # The final, consistent state (no reset): compared on a worker, applied here.
-                nodes, revision = self.model.state()
-                todo = await run_blocking(service.plan, nodes, shape)
-                self.model.apply(shape, todo, revision)
-                self._flush_counts()
-                await asyncio.sleep(0)  # let the loop breathe between the big steps
-                self.tree_reloaded.emit()
-                self.load_seconds = time.perf_counter() - started
-                if first:
-                    await asyncio.sleep(0)
-                    self._expand_initial()
-                    await self._fit_columns()
-                    self._select_first_device()
-                counts = self._counts()
-                if not quiet:
-                    self.statusBar().showMessage(
-                        self.tr("Loaded %s in %.1f s") % (counts, self.load_seconds), MESSAGE_MS)
-            except ApiError as exc:
-                self.statusBar().showMessage(self.tr("Refresh failed: %s") % exc.user_message,
-                                             MESSAGE_MS)
-            finally:
-                self._flush_counts()
-                self._loading = False
-                self.progress.setVisible(False)
-                self._update_actions()
-                self._on_selection()
-                self._mark_ready_if_idle()
-
-    def _flush_counts(self) -> None:
-        self._counts_timer.stop()
-        self.model.defer_counts = False
-        self.model.flush_counts()
-
-    def _on_structure(self, shape: Any) -> None:
-        if self.model.root.children:
-            self.model.apply(shape)
-        else:
-            self.model.reset_to(shape)
-            # Products only: whether the account is small is known once devices are in.
-            self._expand_initial(groups=False)
-
-    def _on_device_page(self, devices: list[Device]) -> None:
-        self._pending_devices.extend(devices)
-        if self._drainer is None or self._drainer.done():  # devices stream in while loading
-            self._drainer = self.tasks.spawn(self._drain_devices())
-
-    def _on_progress(self, name: str, done: int, total: int | None, items: int) -> None:
-        if name != "devices":
-            return
-        if total:
-            self.progress.setRange(0, total)
-            # setValue() repaints the whole window synchronously; with updates off it only
-            # schedules a repaint, so a progress tick never stalls the event loop.
-            self.progress.setUpdatesEnabled(False)
-            self.progress.setValue(done)
-            self.progress.setUpdatesEnabled(True)
-        self.progress.setFormat(self.tr("Devices: %d") % items)
-        self.statusBar().showMessage(self.tr("Loading devices… %d so far") % items)
-
-    async def _drain_devices(self) -> None:
-        """Insert device pages group by group (one row insert per group and slice), yielding to
-        the event loop whenever a time slice is used up, so it keeps breathing."""
-        budget = time.perf_counter() + DRAIN_SLICE_S
-        while self._pending_devices:
-            pending, self._pending_devices = self._pending_devices, []
-            by_group: dict[str | None, list[Device]] = {}
-            for device in pending:
-                by_group.setdefault(device.devicegroup_id, []).append(device)
-            for devices in by_group.values():
-                for start in range(0, len(devices), DRAIN_ROWS):
-                    self.model.add_devices(devices[start:start + DRAIN_ROWS])
-                    if time.perf_counter() > budget:
-                        await asyncio.sleep(0)
-                        budget = time.perf_counter() + DRAIN_SLICE_S
-
-    def _expand_initial(self, groups: bool = True) -> None:
-        small = groups and len(self.model.nodes) <= SMALL_TREE_NODES
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            if self.proxy.data(index, Role.KIND) in (PRODUCT, "owner"):
-                self.view.expand(index)
-                if small:  # small accounts open fully: every device at a glance
-                    for child in range(self.proxy.rowCount(index)):
-                        self.view.expand(self.proxy.index(child, 0, index))
-
-    async def _fit_columns(self) -> None:
-        """Fit the columns to their contents once devices are in, one column per loop turn
-        (each measures the visible rows); the user's restored widths win."""
-        if self._header_restored:
-            return
-        for col in range(1, len(Column)):
-            await asyncio.sleep(0)
-            self.view.resizeColumnToContents(col)
-        self.view.setColumnWidth(0, max(self.view.columnWidth(0), 260))
-
-    def _select_first_device(self) -> None:
-        if self.view.selectionModel().hasSelection():
-            return
-        for node in self.model.root.walk():
-            if node.kind == DEVICE:
-                index = self.proxy.mapFromSource(self.model.index_of(node.key))
-                if index.isValid():
-                    self.view.setCurrentIndex(index)
-                    self.view.scrollTo(index)
-                return
-
-    def _counts(self) -> str:
-        snap = self.service.snapshot if self.service else None
-        if snap is None:
-            return ""
-        return self.tr("%d products, %d device groups, %d devices") % (
-            len(snap.products), len(snap.device_groups), len(snap.devices))
-
-    def _mark_ready_if_idle(self) -> None:
-        if self.ready is not None and not self._loading:
-            self.ready.set()
-
     # -- selection, details, filter ------------------------------------------------------------
     def selected_nodes(self) -> list[TreeNode]:
         nodes: list[TreeNode] = []
@@ -590,180 +318,6 @@ class MainWindow(QMainWindow):
                 menu.addAction(act)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
-    # -- moves -------------------------------------------------------------------------------------
-    def _on_assign_requested(self, device_ids: list[str], target_group_id: str) -> None:
-        self.tasks.spawn(self.move_devices(device_ids, target_group_id or None))
-
-    async def move_selected(self) -> None:
-        ids = self.selected_device_ids()
-        if not ids or self.service is None:
-            return
-        service = self.service
-        products = {p.id: p for p in service.snapshot.products}
-        dialog = MoveDialog(service.snapshot.device_groups, products,
-                            lambda gid: service.verdicts(ids, gid), len(ids), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        if not await dialogs.ask(dialog):
-            return
-        chosen = dialog.chosen()
-        dialog.deleteLater()
-        if chosen is not None:
-            await self.move_devices(ids, chosen or None)
-
-    async def move_devices(self, device_ids: list[str], target_group_id: str | None,
-                           record_undo: bool = True) -> MoveOutcome | None:
-        """Check the rules, mark rows pending, ask the server, then commit or roll back."""
-        if self.service is None or not device_ids:
-            return None
-        service = self.service
-        verdicts = service.verdicts(device_ids, target_group_id)
-        allowed = [d for d, v in verdicts.items() if v.allowed]
-        refused = {d: v.reason for d, v in verdicts.items() if not v.allowed and not v.no_op}
-        if not allowed:
-            if refused:
-                self._report_refusals(refused, target_group_id)
-            return None
-        unbond_key = None
-        if any(verdicts[d].needs_unbond_key for d in allowed):
-            unbond_key = await self._ask_unbond_key()
-            if unbond_key is None:
-                self.statusBar().showMessage(self.tr("Move cancelled"), MESSAGE_MS)
-                return None
-        pending_keys = [(DEVICE, d) for d in allowed]
-        self.model.set_pending(pending_keys, "moving")
-        self.statusBar().showMessage(self.tr("Moving %d device(s)…") % len(allowed))
-        try:
-            outcome = await run_blocking(service.move_devices, allowed, target_group_id,
-                                         unbond_key)
-        except ApiError as exc:
-            self.model.set_pending(pending_keys, None)  # rolled back: nothing moved
-            self._journal_move(target_group_id, {d: str(exc) for d in allowed})
-            self.statusBar().showMessage(self.tr("Move failed, nothing was moved: %s")
-                                         % exc.user_message, MESSAGE_MS)
-            await self._error_box(self.tr("Move failed"),
-                                  self.tr("Nothing was moved.\n\n%s") % exc.user_message)
-            return None
-        finally:
-            self.model.set_pending(pending_keys, None)
-        outcome.refused.update(refused)
-        self.model.apply(service.shape())
-        self._journal_move(target_group_id, {**{d: "ok" for d in outcome.applied},
-                                             **outcome.refused})
-        target_name = self._group_name(target_group_id)
-        if outcome.applied and record_undo:
-            self.last_move = LastMove(dict(outcome.previous_groups), target_group_id)
-        self._update_actions()
-        if outcome.refused:
-            self._report_refusals(outcome.refused, target_group_id, len(outcome.applied))
-        else:
-            self.statusBar().showMessage(
-                self.tr("Moved %d device(s) to %s. Ctrl+Z undoes it.") % (
-                    len(outcome.applied), target_name), MESSAGE_MS)
-        return outcome
-
-    def _journal_move(self, target_group_id: str | None, results: dict[str, str]) -> None:
-        journal = getattr(self, "journal", None)
-        if journal is None:
-            return
-        action = (self.tr("Move to %s") % self._group_name(target_group_id) if target_group_id
-                  else self.tr("Unassign"))
-        for device_id, result in results.items():
-            device = self.service.device(device_id) if self.service else None
-            journal.record(action, device.display_name if device else device_id, result)
-
-    async def undo_move(self) -> None:
-        move, self.last_move = self.last_move, None
-        self._update_actions()
-        if move is None:
-            return
-        by_group: dict[str | None, list[str]] = {}
-        for device_id, group_id in move.previous_groups.items():
-            by_group.setdefault(group_id, []).append(device_id)
-        for group_id, ids in by_group.items():
-            await self.move_devices(ids, group_id, record_undo=False)
-
-    async def _ask_unbond_key(self) -> str | None:
-        if dialogs.HEADLESS_ANSWERS is not None:
-            value = dialogs.HEADLESS_ANSWERS.get("unbond_key")
-            return value if isinstance(value, str) else None
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle(self.tr("Unbond key required"))
-        dialog.setLabelText(self.tr("Removing devices from a production device group needs the "
-                                    "account's unbond key:"))
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-        if not await dialogs.ask(dialog):
-            return None
-        return dialog.textValue().strip() or None
-
-    def _group_name(self, group_id: str | None) -> str:
-        if group_id is None:
-            return self.tr("Unassigned devices")
-        group = self.service.group(group_id) if self.service else None
-        return group.name if group else group_id
-
-    def _report_refusals(self, refused: dict[str, str], target_group_id: str | None,
-                         applied: int = 0) -> None:
-        lines = []
-        for device_id, reason in refused.items():
-            node = self.model.nodes.get((DEVICE, device_id))
-            name = node.payload.display_name if node and isinstance(node.payload, Device) \
-                else device_id
-            lines.append(f"{name}: {reason}")
-        summary = self.tr("%d moved to %s, %d refused.") % (
-            applied, self._group_name(target_group_id), len(refused))
-        self.statusBar().showMessage(f"{summary} {lines[0]}", MESSAGE_MS)
-        self.last_refusals = lines
-        if len(lines) > 1 or applied:
-            self.tasks.spawn(self._error_box(self.tr("Some devices were not moved"),
-                                             summary + "\n\n" + "\n".join(lines)))
-
-    async def _error_box(self, title: str, text: str) -> None:
-        if dialogs.HEADLESS_ANSWERS is not None:
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
-                          self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        await dialogs.ask(box)
-
-    # -- restarts ------------------------------------------------------------------------------
-    async def restart_selected(self, conditional: bool) -> None:
-        if self.service is None:
-            return
-        client = self.service.client
-        targets = [n for n in self.selected_nodes() if n.kind == GROUP or (
-            n.kind == DEVICE and isinstance(n.payload, Device) and n.payload.devicegroup_id)]
-        if not targets:
-            return
-        word = self.tr("Conditional restart") if conditional else self.tr("Restart")
-        names = ", ".join(self.model.data(self.model.index_of(n.key), 0) for n in targets[:5])
-        more = "" if len(targets) <= 5 else self.tr(" and %d more") % (len(targets) - 5)
-        if not await dialogs.confirm(self, word, self.tr("%s %s%s?") % (word, names, more), word):
-            return
-        results: dict[str, str] = {}
-        for node in targets:
-            try:
-                if node.kind == GROUP:
-                    await run_blocking(client.restart_device_group, node.id, conditional)
-                else:
-                    await run_blocking(client.restart_device, node.id, conditional)
-                results[node.id] = "ok"
-            except ApiError as exc:
-                results[node.id] = str(exc)  # status, code, title: detail (verbatim)
-        failed = {k: v for k, v in results.items() if v != "ok"}
-        self.last_restart_results = results
-        rows = [(self.model.data(self.model.index_of(n.key), 0), n.kind, results[n.id])
-                for n in targets]
-        journal = getattr(self, "journal", None)
-        for name, _kind, result in rows if journal is not None else ():
-            journal.record(word, name, result)
-        show = getattr(self, "show_restart_results", None)
-        if show is not None:
-            await show(word, rows)
-        elif failed:
-            await self._error_box(word, "\n".join(f"{k}: {v}" for k, v in failed.items()))
-        self.statusBar().showMessage(self.tr("%s: %d done, %d failed") % (
-            word, len(results) - len(failed), len(failed)), MESSAGE_MS)
-
     # -- window state -----------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
         geometry = self.settings.value(keys.GEOMETRY)
@@ -803,12 +357,3 @@ def _has_loop() -> bool:
             return asyncio.get_event_loop() is not None
         except RuntimeError:
             return False
-
-
-def _empty_shape() -> Any:
-    from ..core.tree import ROOT_KEY, TreeShape
-
-    shape = TreeShape()
-    shape.parents[UNASSIGNED_KEY] = ROOT_KEY
-    shape.payloads[UNASSIGNED_KEY] = None
-    return shape

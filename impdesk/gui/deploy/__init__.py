@@ -17,13 +17,13 @@ from ...core.tree import GROUP
 from .. import dialogs
 from ..tasks import run_blocking
 from ..tree_model import Column
+from ..window_constants import MESSAGE_MS
 from .code import deployment_label
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
 
 log = logging.getLogger(__name__)
-MESSAGE_MS = 8000
 NAME_FETCHES = 4  # deployments fetched at the same time for the tree's Deployment column
 NOTHING, RESTART, CONDITIONAL = "nothing", "restart", "conditional"
 
