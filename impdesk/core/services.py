@@ -159,7 +159,12 @@ class AccountService:
                 total.failed.update({d: item for d in ids})
                 continue
             total.applied.extend(result.applied)
-            total.failed.update(result.failed)
+            for device_id, item in result.failed.items():
+                # NF104: the device had already left the group; the goal is met (§4.5).
+                if item.code == "NF104":
+                    total.applied.append(device_id)
+                else:
+                    total.failed[device_id] = item
         return total
 
     def _refresh_devices(self, device_ids: list[str]) -> None:

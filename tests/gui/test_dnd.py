@@ -333,3 +333,20 @@ def test_move_dialog_cannot_pick_a_disabled_target(qtbot, qloop, demo_window, em
     settle(qloop, window)
     assert assignment_requests(emu) == []
     assert window.model.nodes[garage].parent.key == key_of(window, GROUP, "WS Dev")
+
+
+def test_unassign_of_a_device_that_already_left_counts_as_done(make_window, emu, qloop):
+    """§4.5: NF104 on unassign means the device was already out of the group."""
+    from impdesk.core.services import AccountService
+
+    window = make_window()
+    service: AccountService = window.service
+    device = next(d for d in service.snapshot.devices if d.devicegroup_id)
+    group_id = device.devicegroup_id
+    # Someone else unassigns it meanwhile; our snapshot still has it in the group.
+    resp = emu.delete(f"/devicegroups/{group_id}/relationships/devices",
+                      json={"data": [{"type": "device", "id": device.id}]})
+    assert resp.status_code == 204
+    outcome = service.move_devices([device.id], None)
+    assert outcome.applied == [device.id] and not outcome.refused
+    assert service.device(device.id).devicegroup_id is None
