@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -37,8 +38,17 @@ class LogStreamsMixin:
     """Low-level log-stream calls (the reader below uses them)."""
 
     def create_log_stream(self: Any) -> tuple[str, str]:
-        """Create a stream; returns (stream id, stream URL checked against our origin)."""
-        doc = self.request("POST", "/logstream", retry=False)
+        """Create a stream; returns (stream id, stream URL checked against our origin).
+
+        An older service answered with a redirect whose `Location` is the stream URL and whose
+        last path segment is the id (§7.1 #28); both answers are understood.
+        """
+        resp = self._send("POST", self.url("/logstream"), retry=False)
+        if 300 <= resp.status_code < 400 and resp.headers.get("Location"):
+            url = self.url(urljoin(resp.url, resp.headers["Location"]))
+            stream_id = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+            return stream_id, f"{self.base_url}/logstream/{stream_id}"
+        doc = self._decode(resp)
         data = doc.get("data") if isinstance(doc, dict) else None
         if not isinstance(data, dict) or not data.get("id"):
             raise ApiError(200, message="The service did not describe the new log stream.")

@@ -216,3 +216,44 @@ def test_no_last_link_is_fine(offline):
 def test_page_past_the_end_is_empty(offline):
     s = Script({1: doc([(1, "")], next=page_url(2), last=page_url(5)), 2: doc([(2, "")])})
     assert sorted(x["id"] for x in run(offline, s)) == ["1", "2"]  # pages 3-5 came back empty
+
+
+# -- real-world list quirks injected by the emulator (impdesk's `pagination_quirks` fault) ---------
+@pytest.mark.parametrize("quirks", [["next_on_last"], ["duplicates"], ["no_last"],
+                                    ["relative_links"], ["duplicates", "no_last", "next_on_last"]])
+def test_lists_survive_pagination_quirks(client, emu, quirks):
+    emu.control("POST", "/seed", {"seed": "fleet", "devices": 250})
+    expected = {d["id"] for d in emu.list_all("/devices")}
+    emu.control("PUT", "/faults", {"pagination_quirks": quirks})
+    devices = client.list_devices()
+    emu.control("DELETE", "/faults")
+    ids = [d.id for d in devices]
+    assert len(ids) == len(set(ids)) and set(ids) == expected
+
+
+def test_emulator_quirks_shape_the_links(emu):
+    emu.control("PUT", "/faults", {"pagination_quirks": ["next_on_last", "relative_links"]})
+    links = emu.get("/devices", params={"page[size]": 100}).json()["links"]
+    assert links["next"] == links["self"] and links["self"].startswith("/v5/devices?")
+    emu.control("PUT", "/faults", {"pagination_quirks": ["no_last"]})
+    links = emu.get("/devices").json()["links"]
+    assert "last" not in links and "next" not in links
+    with pytest.raises(AssertionError, match="pagination_quirks"):
+        emu.control("PUT", "/faults", {"pagination_quirks": ["bogus"]})
+
+
+def test_log_stream_created_by_an_old_style_redirect(offline):
+    """§7.1 #28: a 3xx whose Location is the stream URL; its last segment is the id."""
+
+    def answer(method: str, url: str, **kw) -> requests.Response:
+        assert method == "POST" and url == f"{BASE}/logstream"
+        resp = requests.Response()
+        resp.status_code = 302
+        resp.url = url
+        resp.headers["Location"] = "/v5/logstream/3f6d1b2a-8c4e-5a79-b0d2-e1f3a5c7e9b1"
+        return resp
+
+    offline.http.request = answer  # type: ignore[method-assign]
+    assert offline.create_log_stream() == (
+        "3f6d1b2a-8c4e-5a79-b0d2-e1f3a5c7e9b1",
+        f"{BASE}/logstream/3f6d1b2a-8c4e-5a79-b0d2-e1f3a5c7e9b1")
