@@ -11,6 +11,7 @@ from .validation import (
     check_device_name,
     check_env_vars,
     check_name,
+    check_region,
     group_names,
     product_names,
 )
@@ -92,6 +93,11 @@ class Manager:
         _raise(check_description(attrs.get("description")))
         if "env_vars" in attrs:
             _raise(check_env_vars(attrs["env_vars"]))
+        if "region" in attrs:
+            if exclude_id is not None:  # an existing group
+                raise InputError("The region of a device group is set when it is created and "
+                                 "cannot be changed.")
+            _raise(check_region(attrs["region"], type_))
         if "load_code_after_blessing" in attrs and type_ not in PRODUCTION_TYPES:
             raise InputError("Only production and test production device groups load code "
                              "after blessing.")
@@ -106,6 +112,8 @@ class Manager:
     def create_group(self, product_id: str, type_: str, name: str,
                      description: str | None = None, *, production_target: str | None = None,
                      dut_target: str | None = None, **attributes: Any) -> DeviceGroup:
+        if "region" in attributes and not attributes["region"]:
+            del attributes["region"]  # "" or None: no region (the attribute is left out)
         attrs = {"name": name, "description": description or None, **attributes}
         self._check_group(product_id, type_, attrs, (production_target, dut_target), None)
         kw: dict[str, Any] = {}

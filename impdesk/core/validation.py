@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..api.records import PRODUCTION_TYPES
 from ..api.snapshot import Snapshot
 
 NAME_MAX = 80
 DESCRIPTION_MAX = 255
+REGION_MAX = 64
 ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 ENV_MAX_BYTES = 16 * 1024
 
@@ -40,6 +42,21 @@ def check_description(text: str | None) -> str | None:
     if text is not None and len(text) > DESCRIPTION_MAX:
         return (f"Descriptions may be at most {DESCRIPTION_MAX} characters long "
                 f"(this one has {len(text)}).")
+    return None
+
+
+def check_region(region: str | None, type_: str) -> str | None:
+    """A group's region: create only, on production and test production types, 1-64 characters.
+
+    None or "" means "no region" (the attribute is left out).
+    """
+    if not region:
+        return None
+    if type_ not in PRODUCTION_TYPES:
+        return "Only production and test production device groups have a region."
+    if len(region) > REGION_MAX:
+        return (f"Regions may be at most {REGION_MAX} characters long "
+                f"(this one has {len(region)}).")
     return None
 
 

@@ -66,6 +66,16 @@ def show_error(label: QLabel, text: str | None) -> None:
     label.setVisible(bool(text))
 
 
+async def warn(parent: QWidget | None, title: str, text: str) -> None:
+    """A plain-text warning box with OK (server text is never read as rich text)."""
+    if HEADLESS_ANSWERS is not None:
+        return
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                      parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    await ask(box)
+
+
 async def confirm(parent: QWidget | None, title: str, text: str, action: str) -> bool:
     """Ask before a destructive action; the button names the verb and Cancel is the default."""
     if HEADLESS_ANSWERS is not None:

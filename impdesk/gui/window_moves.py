@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QInputDialog,
     QLineEdit,
-    QMessageBox,
 )
 
 from ..api.errors import ApiError
@@ -160,12 +159,7 @@ class MovesMixin:
                                              summary + "\n\n" + "\n".join(lines)))
 
     async def _error_box(self, title: str, text: str) -> None:
-        if dialogs.HEADLESS_ANSWERS is not None:
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
-                          self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        await dialogs.ask(box)
+        await dialogs.warn(self, title, text)
 
     # -- restarts ------------------------------------------------------------------------------
     async def restart_selected(self, conditional: bool) -> None:

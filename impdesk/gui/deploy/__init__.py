@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ...api.errors import ApiError
 from ...api.records import Deployment, DeviceGroup
@@ -285,12 +285,3 @@ class DeployFeature(QObject):
         dialog.activateWindow()
         return dialog
 
-
-async def message(parent: QWidget, title: str, text: str) -> None:
-    """A plain-text warning box (skipped in headless tests)."""
-    if dialogs.HEADLESS_ANSWERS is not None:
-        return
-    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
-                      parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    await dialogs.ask(box)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog
 
 from ...api.errors import ApiError
 from ...api.records import FIXTURE_TYPES, PRODUCTION_TYPES, Device, DeviceGroup, Product
@@ -97,12 +97,7 @@ class ManageController(QObject):
         return text
 
     async def error_box(self, title: str, text: str) -> None:
-        if dialogs.HEADLESS_ANSWERS is not None:
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
-                          self.window)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        await dialogs.ask(box)
+        await dialogs.warn(self.window, title, text)
 
     async def show_results(self, title: str, summary: str, rows: list[Row]) -> None:
         """A result per device or group (a table), unless one item simply succeeded."""
@@ -170,7 +165,8 @@ class ManageController(QObject):
         owner = product.owner_id or ""
 
         async def submit(v: dict[str, Any]) -> None:
-            extra = {k: v[k] for k in ("env_vars", "load_code_after_blessing") if k in v}
+            extra = {k: v[k] for k in ("env_vars", "load_code_after_blessing", "region")
+                     if k in v}
             try:
                 group = await self._call(
                     "Create device group", v["name"], self.manager.create_group, product.id,

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -21,7 +22,15 @@ from PySide6.QtWidgets import (
 
 from ...api.errors import ApiError
 from ...api.records import FIXTURE_TYPES, GROUP_TYPES, PRODUCTION_TYPES, DeviceGroup
-from ...core.validation import NUMBER, STRING, EnvRow, check_env_rows, rows_from_env
+from ...core.validation import (
+    NUMBER,
+    REGION_MAX,
+    STRING,
+    EnvRow,
+    check_env_rows,
+    check_region,
+    rows_from_env,
+)
 from .. import dialogs, theme
 from ..tree_model import GROUP_TYPE_LABELS
 from .forms import DescriptionField, NameFields, Submit, SubmitDialog, hint_label, plain_label
@@ -160,6 +169,22 @@ class GroupDialog(SubmitDialog):
         self.form.addRow(self.prod_label, self.production_target)
         self.form.addRow(self.dut_label, self.dut_target)
         self.form.addRow("", self.targets_hint)
+        # The region is set at creation only (§3.3.2): an input when creating, read-only after.
+        self.region = QLineEdit((group.attributes.get("region") or "") if group else "")
+        self.region.setObjectName("regionEdit")
+        self.region.setMaxLength(REGION_MAX + 20)  # longer input is allowed so the hint explains
+        self.region.setReadOnly(editing)
+        self.region.setPlaceholderText(
+            self.tr("None") if editing else self.tr("Optional, up to %d characters") % REGION_MAX)
+        self.region.setToolTip(self.tr("Set when the group is created; it cannot be changed "
+                                       "afterwards."))
+        self.region_label = QLabel(self.tr("Re&gion:"))
+        self.region_label.setBuddy(self.region)
+        self.region_hint = hint_label()
+        self.region_hint.setObjectName("regionHint")
+        self.form.addRow(self.region_label, self.region)
+        self.form.addRow("", self.region_hint)
+        self.region.textChanged.connect(lambda _: self._check_region())
         self.load_code = QCheckBox(self.tr("&Load code after blessing"))
         self.load_code.setObjectName("loadCode")
         self.load_code.setChecked(bool(group.attributes.get("load_code_after_blessing", True))
@@ -201,6 +226,9 @@ class GroupDialog(SubmitDialog):
         for widget in (self.prod_label, self.production_target, self.dut_label, self.dut_target):
             widget.setVisible(fixture)
         self.load_code.setVisible(type_ in PRODUCTION_TYPES)
+        for widget in (self.region_label, self.region):
+            widget.setVisible(type_ in PRODUCTION_TYPES)
+        self._check_region()
         self.production_target.clear()
         self.dut_target.clear()
         if fixture:
@@ -225,6 +253,16 @@ class GroupDialog(SubmitDialog):
         dialogs.show_error(self.targets_hint, problem)
         return problem
 
+    def region_text(self) -> str:
+        return self.region.text().strip()
+
+    def _check_region(self) -> str | None:
+        problem = None
+        if self.group is None and self.current_type() in PRODUCTION_TYPES:
+            problem = check_region(self.region_text(), self.current_type())
+        dialogs.show_error(self.region_hint, problem)
+        return problem
+
     def values(self) -> dict[str, Any]:
         type_ = self.current_type()
         env, _ = self.env.check()
@@ -232,6 +270,8 @@ class GroupDialog(SubmitDialog):
                                "description": self.description.text(), "env_vars": env}
         if type_ in PRODUCTION_TYPES:
             out["load_code_after_blessing"] = self.load_code.isChecked()
+            if self.group is None and self.region_text():
+                out["region"] = self.region_text()
         if type_ in FIXTURE_TYPES:
             out["production_target"] = self.production_target.currentData()
             out["dut_target"] = self.dut_target.currentData()
@@ -240,7 +280,7 @@ class GroupDialog(SubmitDialog):
     def problems(self) -> list[str]:
         _, env_problems = self.env.check()
         return [p for p in (self.name.check(), self.description.check(), self._check_targets(),
-                            *env_problems) if p]
+                            self._check_region(), *env_problems) if p]
 
     def show_server_error(self, exc: BaseException) -> None:
         super().show_server_error(exc)
