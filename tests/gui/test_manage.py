@@ -448,6 +448,55 @@ def test_edit_group_env_vars_with_row_validation(make_window, emu, qloop):
     assert window.journal.entries[-1].action == "Edit device group"
 
 
+def test_region_is_set_on_create_only_and_checked_before_sending(make_window, emu, qloop):
+    window = make_window()
+    ctrl = window.manage
+    alpha = by_name(window, PRODUCT, "Alpha")
+    emu.control("DELETE", "/requests")
+
+    async def too_long(dlg):
+        dlg.type.setCurrentIndex(dlg.type.findData("development_devicegroup"))
+        hidden = not dlg.region.isVisible()  # other types have no region
+        dlg.type.setCurrentIndex(dlg.type.findData("production_devicegroup"))
+        assert dlg.region.isVisible() and not dlg.region.isReadOnly()
+        dlg.name.edit.setText("Prod EU")
+        dlg.region.setText("r" * 65)
+        error = await submit(dlg)
+        return hidden, error, dlg.region_hint.text()
+
+    select(window, alpha.key)
+    hidden, error, hint = with_dialog(qloop, ctrl, ctrl.new_group(), too_long)
+    assert hidden and error is not None  # the dialog stayed open
+    assert "at most 64 characters" in hint and "has 65" in hint
+    assert requests(emu, "POST", "/devicegroups") == []
+
+    async def fill(dlg):
+        dlg.type.setCurrentIndex(dlg.type.findData("production_devicegroup"))
+        dlg.name.edit.setText("Prod EU")
+        dlg.region.setText("r" * 64)
+        return await submit(dlg)
+
+    select(window, alpha.key)
+    assert with_dialog(qloop, ctrl, ctrl.new_group(), fill) is None
+    [made] = emu_named(emu, "/devicegroups", "Prod EU")
+    assert emu.get(f"/devicegroups/{made['id']}").json()["data"]["attributes"]["region"] == \
+        "r" * 64
+    node = window.model.nodes[(GROUP, made["id"])]
+    assert node.payload.attributes["region"] == "r" * 64
+
+    async def edit(dlg):  # shown, read-only; a save does not send it (PATCH refuses it)
+        shown = (dlg.region.isVisible(), dlg.region.isReadOnly(), dlg.region.text())
+        dlg.name.edit.setText("Prod EU 2")
+        return shown, await submit(dlg)
+
+    select(window, node.key)
+    shown, error = with_dialog(qloop, ctrl, ctrl.edit_selected(), edit)
+    assert shown == (True, True, "r" * 64) and error is None
+    [patch] = requests(emu, "PATCH", "/devicegroups/")
+    assert emu.get(f"/devicegroups/{made['id']}").json()["data"]["attributes"]["name"] == \
+        "Prod EU 2"
+
+
 # -- devices ---------------------------------------------------------------------------------
 def test_rename_device_and_clear_its_name(make_window, emu, qloop):
     window = make_window()
