@@ -493,6 +493,7 @@ def test_region_is_set_on_create_only_and_checked_before_sending(make_window, em
     shown, error = with_dialog(qloop, ctrl, ctrl.edit_selected(), edit)
     assert shown == (True, True, "r" * 64) and error is None
     [patch] = requests(emu, "PATCH", "/devicegroups/")
+    assert patch["status"] == 200 and "region" not in patch["body"]
     assert emu.get(f"/devicegroups/{made['id']}").json()["data"]["attributes"]["name"] == \
         "Prod EU 2"
 
