@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,7 +81,9 @@ class LogSession:
         self._reader: LogStreamReader | None = None
         self._opened = threading.Event()
         self._expected_gone: set[str] = set()
+        self._takeover_notice = ""
         self.state = STOPPED
+        self.state_since = time.monotonic()  # when `state` last changed
         self.detail = ""
         self.live: list[str] = []  # streaming devices, least recently added first
         self.notice = ""  # the latest session-wide explanation (evictions, take-over)
@@ -125,7 +128,8 @@ class LogSession:
                     sub.devices.append(device_id)
             self._reroute()
             reader = self._ensure_reader()
-        self._opened.wait(self.open_wait_s)
+        if self.state != TAKEN_OVER:  # a taken-over stream waits for Reconnect, not for us
+            self._opened.wait(self.open_wait_s)
         if self.closed or self._reader is not reader:  # stopped while we waited
             return result
         with self._watching:
@@ -195,14 +199,23 @@ class LogSession:
             reader.note_seen(device_id, entries)
 
     def reconnect(self) -> None:
-        """After a take-over: a fresh reader for every device still wanted (blocking)."""
+        """After a take-over, or to cut a reconnection's back-off short: a fresh reader for
+        every device still wanted (blocking)."""
         with self._lock:
             old, self._reader = self._reader, None
             wanted = list(dict.fromkeys(d for s in self._subs for d in s.devices))[-self.slots:]
         if old is not None:
             old.stop(STOP_WAIT_S)
         with self._lock:
-            self.notice = ""
+            if self.closed:
+                return
+            gone, self._takeover_notice = self._takeover_notice, ""
+            if gone:  # the take-over is over; other explanations stay
+                for sub in self._subs:
+                    if sub.notice == gone:
+                        sub.notice = ""
+                if self.notice == gone:
+                    self.notice = ""
             reader = self._ensure_reader()
         for device_id in wanted:
             reader.watch(device_id)
@@ -216,7 +229,7 @@ class LogSession:
             reader.stop(STOP_WAIT_S)
         with self._lock:
             self.live = []
-            self.state = STOPPED
+            self._set_state(STOPPED)
             self._opened.set()  # wakes a watch() waiting for the stream; it sees the stop
         self.notify()
 
@@ -249,9 +262,14 @@ class LogSession:
             for buffer in buffers:
                 buffer.append(line)
 
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state_since = time.monotonic()
+        self.state = state
+
     def _on_state(self, state: str, detail: str) -> None:
         with self._lock:
-            self.state = state
+            self._set_state(state)
             if state == OPEN:
                 self._opened.set()
             else:
@@ -260,6 +278,9 @@ class LogSession:
                 self.detail = detail or "Another client of this account took over the stream."
                 self.notice = (f"{self.detail} impdesk stopped reconnecting so the two do not "
                                "keep closing each other's stream; use Reconnect to take it back.")
+                self._takeover_notice = self.notice
+                for sub in self._subs:  # every view shows it: all their live lines stopped
+                    sub.notice = self.notice
             elif state in (OPEN, CONNECTING):
                 self.detail = ""
             if detail and state == OPEN:

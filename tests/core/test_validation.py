@@ -15,6 +15,7 @@ from impdesk.core.validation import (
     check_env_rows,
     check_env_vars,
     check_name,
+    check_region,
     env_size,
     group_names,
     product_names,
@@ -48,6 +49,16 @@ def test_descriptions_up_to_255():
     assert check_description(None) is None
     assert check_description("d" * 255) is None
     assert "255" in check_description("d" * 256)
+
+
+def test_region_1_to_64_on_production_types_only():
+    for type_ in ("production_devicegroup", "pre_production_devicegroup"):
+        assert check_region("eu-west", type_) is None
+        assert check_region("r" * 64, type_) is None
+        assert "at most 64" in check_region("r" * 65, type_)
+    assert check_region("", "development_devicegroup") is None  # absent: nothing to check
+    assert check_region(None, "dut_devicegroup") is None
+    assert "Only production" in check_region("eu", "development_devicegroup")
 
 
 def _snap():

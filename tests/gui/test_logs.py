@@ -13,6 +13,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
 
 import impdesk.api.logstreams as logstreams
+import impdesk.gui.logs.view as log_view
 from impdesk.core.logsession import SLOTS
 
 READER = "impdesk-logstream"
@@ -314,3 +315,62 @@ def test_follow_tail_only_while_at_the_bottom(window, emu, qloop, qtbot):
     assert bar.value() == bar.maximum()
     view.set_utc(True)
     assert view.model.data(view.model.index(0, 0)).endswith("Z")
+
+
+def stream_calls(emu, method: str) -> int:
+    """Requests of one method on /logstream (POST: streams created; PUT: subscriptions)."""
+    return len([r for r in emu.control("GET", "/requests")["requests"]
+                if r["method"] == method and r["path"].startswith("/v5/logstream")])
+
+
+def test_taken_over_shows_a_notice_and_reconnect_brings_lines_back(window, emu, qloop, qtbot):
+    dev = devices_by_name(window)[0]
+    view = open_view(window, qloop, [dev])
+    session = window.logs.session
+    assert session.state == logstreams.OPEN and not view.reconnect_button.isVisible()
+    assert (stream_calls(emu, "POST"), stream_calls(emu, "PUT")) == (1, 1)
+    # Another client of the account creates a stream: ours (the oldest) is closed (§3.6.2).
+    assert emu.post("/logstream").status_code == 201
+    # the reader makes a new stream, opens it and subscribes the device again
+    qtbot.waitUntil(lambda: stream_calls(emu, "PUT") == 2, timeout=5000)
+    assert stream_calls(emu, "POST") == 3 and session.state == logstreams.OPEN
+    assert not view.reconnect_button.isVisible() and not view.notice.isVisible()
+    # ... and again, within the minute: the reader stops instead of fighting over the slot.
+    assert emu.post("/logstream").status_code == 201
+    qtbot.waitUntil(lambda: view.reconnect_button.isVisible(), timeout=5000)
+    assert session.state == logstreams.TAKEN_OVER
+    assert view.notice.isVisible() and "Another client of this account" in view.notice.text()
+    assert "use Reconnect to take it back" in view.notice.text()
+    assert view.reconnect_button.text().replace("&", "") == "Reconnect"
+    assert "Stream: taken over by another client" in view.status.text()
+    assert "taken over" in window.logs.indicator.text()
+    qtbot.wait(300)  # no further attempt to take the slot back on its own
+    assert stream_calls(emu, "POST") == 4 and not reader_threads()
+    # Reconnect: a new stream, the device subscribed again, lines flow; the notice goes.
+    qtbot.mouseClick(view.reconnect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: stream_calls(emu, "PUT") == 3, timeout=5000)
+    assert stream_calls(emu, "POST") == 5
+    feed(emu, dev, ["back again"])
+    qtbot.waitUntil(lambda: msgs(view, prefix="back") == ["back again"], timeout=5000)
+    assert session.state == logstreams.OPEN
+    qtbot.waitUntil(lambda: not view.reconnect_button.isVisible(), timeout=2000)
+    assert not view.notice.isVisible() and view.message == ""
+
+
+def test_reconnect_now_cuts_a_long_back_off_short(window, emu, qloop, qtbot, monkeypatch):
+    monkeypatch.setattr(logstreams, "BACKOFF_MIN_S", 30.0)  # the next attempt is 15-30 s away
+    monkeypatch.setattr(log_view, "RECONNECT_NOW_AFTER_S", 0.5)
+    dev = devices_by_name(window)[0]
+    view = open_view(window, qloop, [dev])
+    session = window.logs.session
+    assert emu.control("POST", "/logstreams/drop", {"mode": "abort"})["connections"] == 1
+    qtbot.waitUntil(lambda: session.state == logstreams.RECONNECTING, timeout=3000)
+    assert not view.reconnect_button.isVisible()  # not for a short reconnection
+    qtbot.waitUntil(lambda: view.reconnect_button.isVisible(), timeout=3000)
+    assert view.reconnect_button.text().replace("&", "") == "Reconnect now"
+    view.reconnect_button.click()
+    qtbot.waitUntil(lambda: session.state == logstreams.OPEN, timeout=5000)
+    feed(emu, dev, ["right away"])
+    qtbot.waitUntil(lambda: msgs(view, prefix="right") == ["right away"], timeout=5000)
+    qtbot.waitUntil(lambda: not view.reconnect_button.isVisible(), timeout=2000)
+    assert len(reader_threads()) == 1

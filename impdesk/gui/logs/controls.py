@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from .. import dialogs, theme
-from ..tasks import run_blocking
 from .model import KNOWN_TYPES
 
 
@@ -137,10 +136,10 @@ class LogControls:
                                   if theme.is_dark() else
                                   "background: #fff8e1; color: #5d4037; padding: 4px;")
         self.notice.setVisible(False)
-        self.reconnect_button = QPushButton(self.tr("Reconnect"), self)
+        self.reconnect_button = QPushButton(self.tr("Reco&nnect"), self)
         self.reconnect_button.setVisible(False)
-        self.reconnect_button.clicked.connect(
-            lambda: self.spawn(run_blocking(self.session.reconnect)))
+        self.reconnect_button.setAutoDefault(False)
+        self.reconnect_button.clicked.connect(lambda: self.reconnect())
         notice_row = QHBoxLayout()
         notice_row.addWidget(self.notice, 1)
         notice_row.addWidget(self.reconnect_button)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...api.errors import ApiError
-from ...api.logstreams import OPEN, TAKEN_OVER
+from ...api.logstreams import OPEN, RECONNECTING, TAKEN_OVER
 from ...core.logbuffer import LogBuffer, LogLine
 from ...core.loghistory import FORMATS, PAGE_SIZE, HistoryPager, export_lines, text_line
 from ...core.logsession import LogSession, LogSubscriber
@@ -33,6 +34,7 @@ from .model import Column, LogFilterProxy, LogModel
 log = logging.getLogger(__name__)
 DRAIN_MS = 100
 FILTER_DEBOUNCE_MS = 200
+RECONNECT_NOW_AFTER_S = 3.0  # a reconnection taking this long offers "Reconnect now"
 EXPORT_FILTERS = {"text": "Text (*.log *.txt)", "csv": "CSV (*.csv)",
                   "jsonl": "JSON Lines (*.jsonl)"}
 
@@ -63,6 +65,8 @@ class LogView(LogControls, QWidget):
         self.loading = False
         self.history_loaded = False
         self.message = ""  # the latest explanation shown in the notice label
+        self._notice = ""  # the session's notice for this view, as last seen
+        self.reconnect_task: asyncio.Task | None = None
         self.pager = self._new_pager()
         self._initial = True
         self._removed = 0
@@ -177,8 +181,25 @@ class LogView(LogControls, QWidget):
         return added
 
     # -- live ----------------------------------------------------------------------------------
+    def reconnect(self) -> asyncio.Task | None:
+        """Reconnect button: take the stream back after a take-over, or skip a long back-off."""
+        if self.reconnect_task is not None and not self.reconnect_task.done():
+            return self.reconnect_task
+        self.reconnect_button.setEnabled(False)
+        self.reconnect_task = self.spawn(self._reconnect())
+        return self.reconnect_task
+
+    async def _reconnect(self) -> None:
+        try:
+            await run_blocking(self.session.reconnect)
+        finally:
+            self.reconnect_button.setEnabled(True)
+            self.update_status()
+
     def drain(self) -> None:
         """Move waiting lines into the model in one insertion; follow the tail if at the bottom."""
+        if self.session.state == RECONNECTING and not self.reconnect_button.isVisible():
+            self.update_status()  # offers "Reconnect now" once reconnecting takes long
         if self.paused:
             self.update_status()
             return
@@ -344,9 +365,21 @@ class LogView(LogControls, QWidget):
 
     def update_status(self) -> None:
         session = self.session
-        if self.sub.notice and self.sub.notice not in self.message:
-            self.show_message(self.sub.notice)
-        self.reconnect_button.setVisible(session.state == TAKEN_OVER)
+        notice = self.sub.notice
+        if notice and notice not in self.message:
+            self.show_message(notice)
+        elif not notice and self._notice and self.message == self._notice:
+            self.show_message("")  # the session withdrew it (a take-over ended)
+        self._notice = notice
+        taken = session.state == TAKEN_OVER
+        slow = (session.state == RECONNECTING
+                and time.monotonic() - session.state_since >= RECONNECT_NOW_AFTER_S)
+        self.reconnect_button.setText(self.tr("Reco&nnect") if taken
+                                      else self.tr("Reco&nnect now"))
+        self.reconnect_button.setToolTip(
+            self.tr("Take the log stream back from the other client") if taken
+            else self.tr("Stop waiting and open a new log stream now"))
+        self.reconnect_button.setVisible(taken or slow)
         not_live = [self.model.name(d) for d in self.device_ids if not session.is_live(d)]
         parts = [self.tr("Stream: %s") % session.state_text, session.slots_text,
                  self.tr("%s lines (keeps %s)") % (f"{self.model.rowCount():,}",
