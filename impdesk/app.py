@@ -273,6 +273,9 @@ def _run_gui(args: argparse.Namespace) -> int:
         configure_application()
         app = QApplication(sys.argv[:1])
         app.setWindowIcon(app_icon())
+        from impdesk.gui import crash
+
+        crash.install()
         if emulator is not None:
             app.aboutToQuit.connect(emulator.stop)
         restore_signals = _install_quit_on_signals(app)
