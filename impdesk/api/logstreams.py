@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from .errors import ApiError, NotFound
 from .records import LogEntry
@@ -27,6 +28,8 @@ KEEP_ALIVE_S = 30.0
 TAKEN_OVER_WINDOW_S = 60.0
 BACKOFF_MIN_S, BACKOFF_MAX_S = 1.0, 60.0
 BACKFILL_MAX_PAGES = 10
+# What a broken connection can raise; urllib3's own errors escape raw.read1() unwrapped.
+STREAM_ERRORS = (ApiError, requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 _HEX16 = re.compile(r"\b[0-9a-fA-F]{16}\b")
 
 # Connection states reported through `on_state`.
@@ -208,7 +211,7 @@ class LogStreamReader:
             except NotFound:
                 self._stream = None  # the stream is gone: a new one, with resubscription
                 continue
-            except (ApiError, requests.RequestException, OSError) as exc:
+            except STREAM_ERRORS as exc:
                 if self._stop.is_set():
                     break
                 log.info("log stream interrupted: %s", type(exc).__name__)

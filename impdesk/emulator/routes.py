@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from .framework import Router
-from .v5 import accounts, auth, deployments, devicegroups, devices, logstreams, products, webhooks
+from .v5 import (
+    accounts,
+    assignment,
+    auth,
+    deployments,
+    devicegroups,
+    devices,
+    logstreams,
+    products,
+    webhooks,
+)
 
-MODULES = (auth, accounts, products, devicegroups, devices, deployments, logstreams, webhooks)
+MODULES = (auth, accounts, products, devicegroups, assignment, devices, deployments, logstreams,
+           webhooks)
 
 
 def register(router: Router) -> None:

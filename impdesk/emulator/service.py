@@ -106,7 +106,7 @@ class Emulator:
     def base_url(self, url: str) -> None:
         # The first reset runs before the server binds its port; seeded webhooks that point at
         # the sink were written with a provisional origin and follow the real one here.
-        from .seed_data import rebase_sink_urls
+        from .seeds.builder import rebase_sink_urls
 
         with self.store.lock:
             old = getattr(self, "_base_url", "")

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import life
 from .model import Device
-from .seed_data import agent_log, device_log, error_sequence, kind_of
+from .seeds.content import agent_log, device_log, error_sequence, kind_of
 
 MAX_ENTRIES_PER_TICK = 5000
 

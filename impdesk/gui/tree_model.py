@@ -1,20 +1,10 @@
-"""The account tree model: Products → Device Groups → Devices, with precise updates and DnD."""
+"""The account tree model: Products → Device Groups → Devices as Qt rows, columns and data."""
 
 from __future__ import annotations
 
-import json
-from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QByteArray,
-    QMimeData,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 
 from ..api.records import Account, Device, DeviceGroup, Product
@@ -26,47 +16,18 @@ from ..core.tree import (
     ROOT,
     ROOT_KEY,
     UNASSIGNED,
-    UNASSIGNED_KEY,
     Key,
-    Plan,
     TreeNode,
-    TreeShape,
-    plan,
 )
 from . import icons
+from .tree_dnd import DEVICE_IDS_MIME, DeviceDragDropMixin
+from .tree_roles import GROUP_TYPE_LABELS, HEADERS, NCOLS, Column, Index, Role, impos_version
+from .tree_updates import TreeUpdatesMixin
 
-DEVICE_IDS_MIME = "application/x-impdesk-device-ids"
-Index = QModelIndex | QPersistentModelIndex
+__all__ = ["DEVICE_IDS_MIME", "GROUP_TYPE_LABELS", "HEADERS", "NCOLS", "AccountTreeModel", "Column",
+           "Index", "Role", "impos_version"]
 
-GROUP_TYPE_LABELS = {
-    "development_devicegroup": "Development",
-    "pre_factoryfixture_devicegroup": "Test factory fixture",
-    "pre_dut_devicegroup": "Test DUT",
-    "pre_production_devicegroup": "Test production",
-    "factoryfixture_devicegroup": "Factory fixture",
-    "dut_devicegroup": "DUT",
-    "production_devicegroup": "Production",
-}
-
-
-class Column(IntEnum):
-    """The tree's columns."""
-
-    NAME = 0  #: product, group or device name
-    TYPE = 1  #: kind / group type / imp type
-    STATE = 2  #: online state, or "12 devices · 9 online" for containers
-    DEVICE_ID = 3  #: device id
-    AGENT = 4  #: agent running or stopped
-    IMPOS = 5  #: impOS version
-    RSSI = 6  #: signal strength in dBm
-    DEPLOYMENT = 7  #: current deployment (groups) / running deployment sha (devices)
-
-
-NCOLS = len(Column)
 _LIVE_SORT = frozenset({int(Column.STATE), int(Column.DEPLOYMENT)})
-_BASE_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-_DRAG_FLAGS = _BASE_FLAGS | Qt.ItemFlag.ItemIsDragEnabled
-_DROP_FLAGS = _BASE_FLAGS | Qt.ItemFlag.ItemIsDropEnabled
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 DECORATION = int(Qt.ItemDataRole.DecorationRole)
 # Roles the delegate asks for every cell that this model never answers (a quick None).
@@ -76,35 +37,11 @@ _UNANSWERED = frozenset(int(r) for r in (
     Qt.ItemDataRole.StatusTipRole, Qt.ItemDataRole.WhatsThisRole,
     Qt.ItemDataRole.EditRole))
 
-HEADERS = {
-    Column.NAME: "Name", Column.TYPE: "Type", Column.STATE: "State",
-    Column.DEVICE_ID: "Device ID", Column.AGENT: "Agent", Column.IMPOS: "impOS",
-    Column.RSSI: "RSSI", Column.DEPLOYMENT: "Deployment",
-}
 
-
-class Role(IntEnum):
-    """Custom data roles."""
-
-    NODE = Qt.ItemDataRole.UserRole  #: the TreeNode itself
-    KIND = Qt.ItemDataRole.UserRole + 1  #: "product", "group", "device", "owner", "unassigned"
-    SORT = Qt.ItemDataRole.UserRole + 2  #: a sortable value for the column
-    ID = Qt.ItemDataRole.UserRole + 3  #: the resource id
-    FILTER = Qt.ItemDataRole.UserRole + 4  #: text the filter box matches (name, ids, MAC, type)
-
-
-def impos_version(swversion: str | None) -> str:
-    """`release-42.7` from an impOS build string, else the string itself."""
-    if not swversion:
-        return ""
-    for part in swversion.split(" - "):
-        if part.startswith("release-"):
-            return part[len("release-"):]
-    return swversion
-
-
-class AccountTreeModel(QAbstractItemModel):
+class AccountTreeModel(TreeUpdatesMixin, DeviceDragDropMixin, QAbstractItemModel):
     """Adapts a tree of TreeNodes to Qt; fed by `apply(shape)`, never touching the network.
+
+    Updates come from `TreeUpdatesMixin`, drag and drop from `DeviceDragDropMixin`.
 
     Signals:
         assign_requested(list[str] device ids, str target group id or "" for Unassigned)
@@ -330,246 +267,3 @@ class AccountTreeModel(QAbstractItemModel):
                     online += sub_online
             cached = self._stats[node.key] = (total, online)
         return cached
-
-    # -- updates -----------------------------------------------------------------------------------
-    def reset_to(self, shape: TreeShape) -> None:
-        """Replace everything (sign-in, account switch)."""
-        self.beginResetModel()
-        self.root.children.clear()
-        self.nodes = {ROOT_KEY: self.root}
-        self._stats.clear()
-        self._sort_cache.clear()
-        self._cells.clear()
-        self._dirty_counts.clear()
-        for key, parent in _parents_first(shape):
-            self._attach(TreeNode(key[0], key[1], shape.payloads.get(key)), parent)
-        self.endResetModel()
-
-    def state(self) -> tuple[dict[Key, TreeNode], int]:
-        """A copy of the node map and the revision it belongs to: compute a `Plan` from it off
-        the UI thread (`core.tree.plan_for_nodes`), then `apply(shape, todo, revision)`."""
-        return dict(self.nodes), self.revision
-
-    def apply(self, shape: TreeShape, todo: Plan | None = None,
-              revision: int | None = None) -> None:
-        """Bring the tree to `shape` with insert/move/remove rows and dataChanged — no reset.
-
-        `todo` is a plan computed elsewhere (a worker thread) from `state()`; it is used only
-        while the model is still at that `revision`, else the plan is computed here.
-        """
-        if todo is None or revision != self.revision:
-            current = {k: n.parent.key for k, n in self.nodes.items() if n.parent is not None}
-            payloads = {k: n.payload for k, n in self.nodes.items()}
-            todo = plan(current, shape, payloads)
-        touched: set[Key] = set()
-        for key, parent_key in todo.added:
-            self._insert(TreeNode(key[0], key[1], shape.payloads.get(key)), parent_key)
-            touched.add(parent_key)
-        for key, parent_key in todo.moved:
-            node = self.nodes[key]
-            touched.update({node.parent.key if node.parent else ROOT_KEY, parent_key})
-            self.move_node(key, parent_key)
-            node.payload = shape.payloads.get(key)
-        for key in todo.removed:
-            node = self.nodes.get(key)
-            if node is not None and node.parent is not None:
-                touched.add(node.parent.key)
-                self._remove(node)
-        for key in todo.changed:
-            self.set_payload(key, shape.payloads.get(key))
-            touched.add(key)
-        if todo.added or todo.moved or todo.removed or todo.changed:
-            self._refresh_counts(touched)
-
-    def add_devices(self, devices: list[Any]) -> None:
-        """Insert a page of devices under their groups (one insert per parent); known ones
-        and devices of unknown groups are left to the final `apply()`."""
-        by_parent: dict[Key, list[Any]] = {}
-        for device in devices:
-            if (DEVICE, device.id) in self.nodes:
-                continue
-            gid = device.devicegroup_id
-            parent = (GROUP, gid) if gid else UNASSIGNED_KEY
-            if parent in self.nodes:
-                by_parent.setdefault(parent, []).append(device)
-        for parent_key, items in by_parent.items():
-            parent = self.nodes[parent_key]
-            first = len(parent.children)
-            self.beginInsertRows(self.index_of(parent_key), first, first + len(items) - 1)
-            for device in items:
-                self._attach(TreeNode(DEVICE, device.id, device), parent_key)
-            self.endInsertRows()
-        if by_parent:
-            self._refresh_counts(set(by_parent))
-
-    def set_payload(self, key: Key, payload: Any) -> None:
-        node = self.nodes.get(key)
-        if node is None:
-            return
-        node.payload = payload
-        self.revision += 1
-        self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
-
-    def set_pending(self, keys: list[Key], pending: str | None) -> None:
-        for key in keys:
-            node = self.nodes.get(key)
-            if node is not None:
-                node.pending = pending
-                self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
-
-    def move_node(self, key: Key, new_parent_key: Key) -> bool:
-        """Move a row under another parent (appended); False when impossible."""
-        node = self.nodes.get(key)
-        new_parent = self.nodes.get(new_parent_key)
-        if node is None or new_parent is None or node.parent is None:
-            return False
-        old_parent = node.parent
-        if old_parent is new_parent:
-            return True
-        row = node.row()
-        src = self.index_of(old_parent.key)
-        dst = self.index_of(new_parent.key)
-        if not self.beginMoveRows(src, row, row, dst, len(new_parent.children)):
-            return False
-        old_parent.children.pop(row)
-        node.parent = new_parent
-        new_parent.children.append(node)
-        self.revision += 1
-        self.endMoveRows()
-        self._refresh_counts({old_parent.key, new_parent.key})
-        return True
-
-    def _attach(self, node: TreeNode, parent_key: Key) -> None:
-        parent = self.nodes[parent_key]
-        node.parent = parent
-        parent.children.append(node)
-        self.nodes[node.key] = node
-        self.revision += 1
-
-    def _insert(self, node: TreeNode, parent_key: Key) -> None:
-        parent = self.nodes[parent_key]
-        row = len(parent.children)
-        self.beginInsertRows(self.index_of(parent_key), row, row)
-        self._attach(node, parent_key)
-        self.endInsertRows()
-
-    def _remove(self, node: TreeNode) -> None:
-        parent = node.parent
-        assert parent is not None
-        row = node.row()
-        self.beginRemoveRows(self.index_of(parent.key), row, row)
-        parent.children.pop(row)
-        for gone in node.walk():
-            self.nodes.pop(gone.key, None)
-            self._stats.pop(gone.key, None)
-            self._cells.pop(gone, None)
-            self._sort_cache.pop(gone, None)
-        node.parent = None
-        self.revision += 1
-        self.endRemoveRows()
-
-    def _refresh_counts(self, keys: set[Key]) -> None:
-        """Counts of containers above changed rows are shown in the State column.
-
-        The cached counts are dropped at once; with `defer_counts` the repaint of the counts
-        waits for `flush_counts()` (a streaming load then repaints a few times a second, not
-        once per page)."""
-        seen: set[Key] = set()
-        self._stats.pop(ROOT_KEY, None)
-        for key in keys:
-            node = self.nodes.get(key)
-            while node is not None and node is not self.root and node.key not in seen:
-                seen.add(node.key)
-                self._stats.pop(node.key, None)  # only this chain is recounted
-                node = node.parent
-        if self.defer_counts:
-            self._dirty_counts |= seen
-        else:
-            self._emit_counts(seen)
-
-    def flush_counts(self) -> None:
-        """Announce the counts that changed while `defer_counts` was on."""
-        dirty, self._dirty_counts = self._dirty_counts, set()
-        self._emit_counts(dirty)
-
-    def _emit_counts(self, keys: set[Key]) -> None:
-        roles = [Qt.ItemDataRole.DisplayRole, Role.SORT]
-        for key in keys:
-            if key in self.nodes:
-                idx = self.index_of(key, Column.STATE)
-                self.dataChanged.emit(idx, idx, roles)
-
-    # -- drag and drop -----------------------------------------------------------------------------
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        node = self.node(index)  # flags are asked per painted cell: precomputed combinations
-        if node.kind == DEVICE and not node.pending:
-            return _DRAG_FLAGS
-        if node.kind in (GROUP, UNASSIGNED):
-            return _DROP_FLAGS
-        return _BASE_FLAGS
-
-    def supportedDropActions(self) -> Qt.DropAction:
-        return Qt.DropAction.MoveAction
-
-    def supportedDragActions(self) -> Qt.DropAction:
-        return Qt.DropAction.MoveAction
-
-    def mimeTypes(self) -> list[str]:
-        return [DEVICE_IDS_MIME]
-
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
-        ids: list[str] = []
-        for index in indexes:
-            node = self.node(index)
-            if node.kind == DEVICE and node.id not in ids:
-                ids.append(node.id)
-        mime = QMimeData()
-        mime.setData(DEVICE_IDS_MIME, QByteArray(json.dumps(ids).encode()))
-        return mime
-
-    def device_ids_of(self, mime: QMimeData) -> list[str]:
-        if not mime.hasFormat(DEVICE_IDS_MIME):
-            return []
-        try:
-            ids = json.loads(bytes(mime.data(DEVICE_IDS_MIME).data()).decode())
-        except ValueError:
-            return []
-        return [i for i in ids if isinstance(i, str) and (DEVICE, i) in self.nodes]
-
-    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
-                        parent: Index) -> bool:
-        if action != Qt.DropAction.MoveAction:
-            return False
-        target = self.node(parent)
-        if target.kind not in (GROUP, UNASSIGNED):
-            return False
-        ids = self.device_ids_of(data)
-        # At least one dragged device must come from somewhere else.
-        return any(self.nodes[(DEVICE, i)].parent is not target for i in ids)
-
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
-                     parent: Index) -> bool:
-        if not self.canDropMimeData(data, action, row, column, parent):
-            return False
-        target = self.node(parent)
-        ids = [i for i in self.device_ids_of(data) if self.nodes[(DEVICE, i)].parent is not target]
-        self.assign_requested.emit(ids, target.id if target.kind == GROUP else "")
-        # Rows move only once the service agrees; the view's removeRows after a MoveAction is
-        # a no-op below.
-        return True
-
-    def removeRows(self, row: int, count: int, parent: Index = QModelIndex()) -> bool:
-        return False  # devices leave a group only when the server confirms a move
-
-
-def _parents_first(shape: TreeShape) -> list[tuple[Key, Key]]:
-    depth: dict[Key, int] = {ROOT_KEY: 0}
-
-    def d(key: Key) -> int:
-        if key not in depth:
-            depth[key] = d(shape.parents[key]) + 1
-        return depth[key]
-
-    return sorted(shape.parents.items(), key=lambda kp: d(kp[0]))

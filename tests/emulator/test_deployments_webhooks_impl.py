@@ -620,13 +620,18 @@ def test_webhook_list_filter_and_order(api, other, product, group):
     h1 = data(api.post("/webhooks", json=hook_body(group)), 201)
     h2 = data(api.post("/webhooks", json=hook_body(g2)), 201)
     h3 = data(api.post("/webhooks", json=hook_body(group, url="http://x.example/2")), 201)
-    mine = [h1["id"], h2["id"], h3["id"]]
+    # §5.5: created_at, then id (hooks made within one millisecond tie on created_at).
+    def order(*hooks):
+        return [h["id"] for h in sorted(hooks, key=lambda h: (h["attributes"]["created_at"],
+                                                               h["id"]))]
+
+    mine = order(h1, h2, h3)
     listed = data(api.get("/webhooks", params={"page[size]": "100"}))
     assert [h["id"] for h in listed if h["id"] in mine] == mine
     stamps = [(h["attributes"]["created_at"], h["id"]) for h in listed]
     assert stamps == sorted(stamps)
     listed = data(api.get("/webhooks", params={"filter[devicegroup.id]": group["id"].upper()}))
-    assert [h["id"] for h in listed] == [h1["id"], h3["id"]]
+    assert [h["id"] for h in listed] == order(h1, h3)
     assert not {h["id"] for h in data(other.get("/webhooks"))} & set(mine)
     expect(api.get("/webhooks", params={"filter[event]": "deployment"}), 400, "VX108")
 

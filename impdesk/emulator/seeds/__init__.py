@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from .model import Account
+from ..model import Account
 
 DEMO_PASSWORD = "impdesk-demo"
 DEMO_TOTP_SECRET = "IMPDESKDEMOTOTPSECRET234"
@@ -46,6 +47,13 @@ def add_accounts(emulator: Any) -> dict[str, Account]:
     return out
 
 
+def seed_generator(base: str) -> Callable[..., None]:
+    """The function that adds the content of seed `base` (small, demo or fleet)."""
+    from . import demo, fleet, small  # on first use: parsing names and accounts needs none
+
+    return {"small": small.seed_small, "demo": demo.seed_demo, "fleet": fleet.seed_fleet}[base]
+
+
 def load_seed(emulator: Any, name: str, **options: Any) -> None:
     """Load seed `name` (optionally `fleet:N`) into an empty store."""
     base, parsed = parse_seed_name(name)
@@ -53,6 +61,4 @@ def load_seed(emulator: Any, name: str, **options: Any) -> None:
     accounts = add_accounts(emulator)
     if base == "empty":
         return
-    from . import seed_data
-
-    getattr(seed_data, f"seed_{base}")(emulator, accounts, **parsed)
+    seed_generator(base)(emulator, accounts, **parsed)

@@ -1,0 +1,203 @@
+"""Changing the account tree in place: reset, planned apply, streamed devices, moves, counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from ..core.tree import (
+    DEVICE,
+    GROUP,
+    ROOT_KEY,
+    UNASSIGNED_KEY,
+    Key,
+    Plan,
+    TreeNode,
+    TreeShape,
+    plan,
+)
+from .tree_roles import NCOLS, Column, Role
+
+
+class TreeUpdatesMixin:
+    """Precise insert/move/remove rows and dataChanged for `AccountTreeModel` — never a reset
+    after the first load, so selection and expansion survive."""
+
+    def reset_to(self, shape: TreeShape) -> None:
+        """Replace everything (sign-in, account switch)."""
+        self.beginResetModel()
+        self.root.children.clear()
+        self.nodes = {ROOT_KEY: self.root}
+        self._stats.clear()
+        self._sort_cache.clear()
+        self._cells.clear()
+        self._dirty_counts.clear()
+        for key, parent in _parents_first(shape):
+            self._attach(TreeNode(key[0], key[1], shape.payloads.get(key)), parent)
+        self.endResetModel()
+
+    def state(self) -> tuple[dict[Key, TreeNode], int]:
+        """A copy of the node map and the revision it belongs to: compute a `Plan` from it off
+        the UI thread (`core.tree.plan_for_nodes`), then `apply(shape, todo, revision)`."""
+        return dict(self.nodes), self.revision
+
+    def apply(self, shape: TreeShape, todo: Plan | None = None,
+              revision: int | None = None) -> None:
+        """Bring the tree to `shape` with insert/move/remove rows and dataChanged — no reset.
+
+        `todo` is a plan computed elsewhere (a worker thread) from `state()`; it is used only
+        while the model is still at that `revision`, else the plan is computed here.
+        """
+        if todo is None or revision != self.revision:
+            current = {k: n.parent.key for k, n in self.nodes.items() if n.parent is not None}
+            payloads = {k: n.payload for k, n in self.nodes.items()}
+            todo = plan(current, shape, payloads)
+        touched: set[Key] = set()
+        for key, parent_key in todo.added:
+            self._insert(TreeNode(key[0], key[1], shape.payloads.get(key)), parent_key)
+            touched.add(parent_key)
+        for key, parent_key in todo.moved:
+            node = self.nodes[key]
+            touched.update({node.parent.key if node.parent else ROOT_KEY, parent_key})
+            self.move_node(key, parent_key)
+            node.payload = shape.payloads.get(key)
+        for key in todo.removed:
+            node = self.nodes.get(key)
+            if node is not None and node.parent is not None:
+                touched.add(node.parent.key)
+                self._remove(node)
+        for key in todo.changed:
+            self.set_payload(key, shape.payloads.get(key))
+            touched.add(key)
+        if todo.added or todo.moved or todo.removed or todo.changed:
+            self._refresh_counts(touched)
+
+    def add_devices(self, devices: list[Any]) -> None:
+        """Insert a page of devices under their groups (one insert per parent); known ones
+        and devices of unknown groups are left to the final `apply()`."""
+        by_parent: dict[Key, list[Any]] = {}
+        for device in devices:
+            if (DEVICE, device.id) in self.nodes:
+                continue
+            gid = device.devicegroup_id
+            parent = (GROUP, gid) if gid else UNASSIGNED_KEY
+            if parent in self.nodes:
+                by_parent.setdefault(parent, []).append(device)
+        for parent_key, items in by_parent.items():
+            parent = self.nodes[parent_key]
+            first = len(parent.children)
+            self.beginInsertRows(self.index_of(parent_key), first, first + len(items) - 1)
+            for device in items:
+                self._attach(TreeNode(DEVICE, device.id, device), parent_key)
+            self.endInsertRows()
+        if by_parent:
+            self._refresh_counts(set(by_parent))
+
+    def set_payload(self, key: Key, payload: Any) -> None:
+        node = self.nodes.get(key)
+        if node is None:
+            return
+        node.payload = payload
+        self.revision += 1
+        self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
+
+    def set_pending(self, keys: list[Key], pending: str | None) -> None:
+        for key in keys:
+            node = self.nodes.get(key)
+            if node is not None:
+                node.pending = pending
+                self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
+
+    def move_node(self, key: Key, new_parent_key: Key) -> bool:
+        """Move a row under another parent (appended); False when impossible."""
+        node = self.nodes.get(key)
+        new_parent = self.nodes.get(new_parent_key)
+        if node is None or new_parent is None or node.parent is None:
+            return False
+        old_parent = node.parent
+        if old_parent is new_parent:
+            return True
+        row = node.row()
+        src = self.index_of(old_parent.key)
+        dst = self.index_of(new_parent.key)
+        if not self.beginMoveRows(src, row, row, dst, len(new_parent.children)):
+            return False
+        old_parent.children.pop(row)
+        node.parent = new_parent
+        new_parent.children.append(node)
+        self.revision += 1
+        self.endMoveRows()
+        self._refresh_counts({old_parent.key, new_parent.key})
+        return True
+
+    def _attach(self, node: TreeNode, parent_key: Key) -> None:
+        parent = self.nodes[parent_key]
+        node.parent = parent
+        parent.children.append(node)
+        self.nodes[node.key] = node
+        self.revision += 1
+
+    def _insert(self, node: TreeNode, parent_key: Key) -> None:
+        parent = self.nodes[parent_key]
+        row = len(parent.children)
+        self.beginInsertRows(self.index_of(parent_key), row, row)
+        self._attach(node, parent_key)
+        self.endInsertRows()
+
+    def _remove(self, node: TreeNode) -> None:
+        parent = node.parent
+        assert parent is not None
+        row = node.row()
+        self.beginRemoveRows(self.index_of(parent.key), row, row)
+        parent.children.pop(row)
+        for gone in node.walk():
+            self.nodes.pop(gone.key, None)
+            self._stats.pop(gone.key, None)
+            self._cells.pop(gone, None)
+            self._sort_cache.pop(gone, None)
+        node.parent = None
+        self.revision += 1
+        self.endRemoveRows()
+
+    def _refresh_counts(self, keys: set[Key]) -> None:
+        """Counts of containers above changed rows are shown in the State column.
+
+        The cached counts are dropped at once; with `defer_counts` the repaint of the counts
+        waits for `flush_counts()` (a streaming load then repaints a few times a second, not
+        once per page)."""
+        seen: set[Key] = set()
+        self._stats.pop(ROOT_KEY, None)
+        for key in keys:
+            node = self.nodes.get(key)
+            while node is not None and node is not self.root and node.key not in seen:
+                seen.add(node.key)
+                self._stats.pop(node.key, None)  # only this chain is recounted
+                node = node.parent
+        if self.defer_counts:
+            self._dirty_counts |= seen
+        else:
+            self._emit_counts(seen)
+
+    def flush_counts(self) -> None:
+        """Announce the counts that changed while `defer_counts` was on."""
+        dirty, self._dirty_counts = self._dirty_counts, set()
+        self._emit_counts(dirty)
+
+    def _emit_counts(self, keys: set[Key]) -> None:
+        roles = [Qt.ItemDataRole.DisplayRole, Role.SORT]
+        for key in keys:
+            if key in self.nodes:
+                idx = self.index_of(key, Column.STATE)
+                self.dataChanged.emit(idx, idx, roles)
+
+
+def _parents_first(shape: TreeShape) -> list[tuple[Key, Key]]:
+    depth: dict[Key, int] = {ROOT_KEY: 0}
+
+    def d(key: Key) -> int:
+        if key not in depth:
+            depth[key] = d(shape.parents[key]) + 1
+        return depth[key]
+
+    return sorted(shape.parents.items(), key=lambda kp: d(kp[0]))
