@@ -61,6 +61,7 @@ class Store:
             self.by_mac: dict[str, Device] = {}
             self.by_agent: dict[str, Device] = {}
             self.seq = 0
+            self._last_created = 0.0
             self.rev = 0  # bumped by every change of list membership or order
             self._list_cache: dict[tuple, tuple[int, list]] = {}
 
@@ -93,6 +94,13 @@ class Store:
 
     def new_ip(self) -> str:
         return f"192.168.{self.rng.randrange(1, 255)}.{self.rng.randrange(2, 255)}"
+
+    def creation_time(self, after: float = 0.0) -> float:
+        """Now, but strictly after the previous creation (and after `after`): no two resources
+        share a `created_at`, so "created_at, then id" (§5.5) is also creation order."""
+        stamp = max(self.clock.now(), round(max(self._last_created, after) + 0.001, 3))
+        self._last_created = stamp
+        return stamp
 
     def touch(self) -> None:
         """Note a change of list membership/order (invalidates cached list views)."""
@@ -231,7 +239,7 @@ class Store:
         return record
 
     def issue_refresh_token(self, acct: Account, token: str) -> RefreshToken:
-        record = RefreshToken(self.new_uuid(), token, acct.id, self.clock.now())
+        record = RefreshToken(self.new_uuid(), token, acct.id, self.creation_time())
         self.refresh_tokens[record.id] = record
         # Insertion order is issue order, so the first ones are the oldest.
         mine = [r for r in self.refresh_tokens.values() if r.account_id == acct.id]

@@ -99,7 +99,7 @@ def create_key(app: Any, req: Request, account: str) -> Response:
         limit = int(store.config["login_keys_per_account"])
         if count >= limit:
             raise ApiError("CX115", n=limit)
-        key = LoginKey(store.new_uuid(), acct.id, description, store.clock.now())
+        key = LoginKey(store.new_uuid(), acct.id, description, store.creation_time())
         store.login_keys[key.id] = key
         return ok({"data": resources.login_key(req.base, key)}, 201)
 

@@ -228,7 +228,9 @@ def create_deployment(app: Any, req: Request) -> Response:
             raise ApiError("CX005", meta=errors)
         flagged = bool(attrs.get("flagged", False))
         # Creation times never go backwards, so "newest" by time agrees with creation order.
-        now = max([store.clock.now(), *(d.created_at for d in store.deployments.values())])
+        # Never before an existing deployment, whatever the clock did (§3.5.1).
+        now = store.creation_time(after=max(
+            (d.created_at for d in store.deployments.values()), default=0.0))
         dep = Deployment(
             id=store.new_uuid(), group_id=group.id, product_id=group.product_id,
             owner_id=store.group_owner_id(group), creator_id=me.id,

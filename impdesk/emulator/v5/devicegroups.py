@@ -241,7 +241,7 @@ def create_group(app: Any, req: Request) -> Response:
             raise ApiError("PX300")
         if _name_taken(store, product.id, name):
             raise ApiError("CX101")
-        now = store.clock.now()
+        now = store.creation_time()
         group = DeviceGroup(
             id=store.new_uuid(), type=gtype, name=name, description=description,
             product_id=product.id, creator_id=me.id, created_at=now, updated_at=now,

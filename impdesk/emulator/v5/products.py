@@ -89,7 +89,7 @@ def create_product(app: Any, req: Request) -> Response:
                 raise ApiError("PX300", detail=DETAIL_PRODUCT_OWNER)
         if _name_taken(store, owner_id, name or ""):
             raise ApiError("CX100")
-        now = store.clock.now()
+        now = store.creation_time()
         product = Product(store.new_uuid(), name or "", description, owner_id, me.id, now, now)
         if owner_id != me.id:
             product.collaborators.add(me.id)

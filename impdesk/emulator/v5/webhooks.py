@@ -153,7 +153,7 @@ def create_webhook(app: Any, req: Request) -> Response:
                 and known.type not in PRODUCTION_TYPES:
             raise ApiError("VX113", event=event, type=known.type)
         group = _resolve_group(store, me, rels)
-        now = store.clock.now()
+        now = store.creation_time()
         hook = Webhook(
             id=store.new_uuid(), group_id=group.id, url=attrs["url"], event=event,
             content_type=attrs.get("content_type", CONTENT_TYPES[0]),
