@@ -93,7 +93,7 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([760, 420])
+        splitter.setSizes([820, 360])
         self.splitter = splitter
         self.setCentralWidget(splitter)
 

@@ -245,3 +245,16 @@ def test_refresh_after_a_device_is_removed_and_a_group_deleted(qloop, demo_windo
     assert field_test not in window.model.nodes and spare not in window.model.nodes
     assert state_text(window, UNASSIGNED_KEY) == "3 devices · 1 online"
     assert resets == []
+
+
+def test_columns_can_be_hidden_from_the_header_menu(make_window):
+    from impdesk.gui.tree_model import Column
+
+    window = make_window()
+    menu = window.view.column_menu()
+    agent = next(a for a in menu.actions() if a.text() == "Agent")
+    assert agent.isChecked() and not window.view.header().isSectionHidden(Column.AGENT)
+    agent.setChecked(False)
+    assert window.view.header().isSectionHidden(Column.AGENT)
+    assert "Name" not in [a.text() for a in menu.actions()]  # the name column always stays
+    assert window.view.column_menu().actions()[Column.AGENT - 1].isChecked() is False
