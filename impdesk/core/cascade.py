@@ -75,10 +75,6 @@ class Blockers:
                        f"\u201c{fixture.name}\u201d")
         return out
 
-    @property
-    def empty(self) -> bool:
-        return not (self.groups or any(self.devices.values()) or self.flagged or self.targets)
-
 
 @dataclass
 class CascadePlan:

@@ -42,12 +42,6 @@ class HistoryPager:
     def more(self) -> bool:
         return any(self._more.values()) or any(self._pool.values())
 
-    def set_floor(self, device_id: str, ts: str) -> None:
-        """Nothing at or after `ts` is wanted from this device's history (already shown)."""
-        floor = self._floor.get(device_id)
-        if device_id in self._pool and (floor is None or ts < floor):
-            self._floor[device_id] = ts
-
     def older(self) -> list[LogEntry]:
         """The next chunk, oldest first (blocking: it calls the API)."""
         for device_id in self.devices:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import PRODUCTION_TYPES, Device, DeviceGroup, LogEntry
+from .model import Device, DeviceGroup, LogEntry
 from .squirrel import storage_percent
 from .store import Store
 
@@ -111,7 +111,3 @@ def unassign(store: Store, device: Device) -> None:
     device.running_deployment_id = None
     device.restart_pending = False
     store.touch()
-
-
-def is_production(group: DeviceGroup | None) -> bool:
-    return group is not None and group.type in PRODUCTION_TYPES
