@@ -37,6 +37,7 @@ class AccountService:
     def __init__(self, client: Client) -> None:
         self.client = client
         self.snapshot = Snapshot()
+        self._indexes: dict[int, tuple[list[Any], dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     # -- loading ------------------------------------------------------------------------------
@@ -94,13 +95,24 @@ class AccountService:
         worker thread, apply the plan on the UI thread (10,000 rows compare in ~50 ms)."""
         return plan_for_nodes(nodes, shape)
 
+    def _by_id(self, items: list[Any]) -> dict[str, Any]:
+        """An id index of one snapshot list, rebuilt only when the list object is replaced
+        (every change to a snapshot replaces its list), so bulk rule checks stay linear."""
+        key = id(items)
+        cached = self._indexes.get(key)
+        if cached is None or cached[0] is not items:
+            if len(self._indexes) > 8:
+                self._indexes.clear()
+            cached = self._indexes[key] = (items, {item.id: item for item in items})
+        return cached[1]
+
     def group(self, group_id: str | None) -> DeviceGroup | None:
         if not group_id:
             return None
-        return next((g for g in self.snapshot.device_groups if g.id == group_id), None)
+        return self._by_id(self.snapshot.device_groups).get(group_id)
 
     def device(self, device_id: str) -> Device | None:
-        return next((d for d in self.snapshot.devices if d.id == device_id), None)
+        return self._by_id(self.snapshot.devices).get(device_id)
 
     # -- rules and moves --------------------------------------------------------------------------
     def verdicts(self, device_ids: list[str], target_group_id: str | None) -> dict[str, Verdict]:
