@@ -272,11 +272,13 @@ class LogStreamReader:
         elif kind == "state":
             state, device_id = value
             if state == "opened":
-                self._set_state(OPEN, "")
+                # OPEN is reported only once every wanted device is subscribed again and the
+                # gap is backfilled: a caller that sees OPEN can rely on lines arriving.
                 self._opened_once = True
                 self._sync_subscriptions(stream_id)
                 if resumed and self.backfill:
                     self._backfill()
+                self._set_state(OPEN, "")
             elif state == "subscribed" and device_id:
                 self._subscribed.add(device_id)
             elif state == "unsubscribed" and device_id:
