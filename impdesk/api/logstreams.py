@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DEVICES_PER_STREAM = 8
 KEEP_ALIVE_S = 30.0
+DEAD_MARGIN_S = 5.0  # silence beyond two keep-alives plus this means a dead connection (§3.6.7)
 TAKEN_OVER_WINDOW_S = 60.0
 BACKOFF_MIN_S, BACKOFF_MAX_S = 1.0, 60.0
 BACKFILL_MAX_PAGES = 10
@@ -235,7 +236,7 @@ class LogStreamReader:
     def _read(self, stream: tuple[str, str], resumed: bool) -> str:
         """Hold one connection until it ends: 'closed' (server said so), 'ok' or raises."""
         stream_id, url = stream
-        silence = 2 * self.keep_alive_s + 5  # a dead connection (§3.6.7)
+        silence = 2 * self.keep_alive_s + DEAD_MARGIN_S  # the read timeout: a dead path
         ticket = self.client.limiter.acquire()
         try:
             resp = self.client.http.get(self.client.url(url), params={"format": "json"},

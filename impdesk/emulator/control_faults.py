@@ -14,6 +14,7 @@ from .control_input import (
     query_value,
 )
 from .framework import ControlError, Request
+from .logstreams import DROP_MODES
 
 
 # -- fault injection (§8.7) ------------------------------------------------------------------
@@ -75,8 +76,8 @@ def expire_tokens(app: Any, req: Request) -> Answer:
 def drop_streams(app: Any, req: Request) -> Answer:
     body = json_body(req, ("mode", "after_events", "account"))
     mode = body.get("mode", "abort")
-    if mode not in ("abort", "close"):
-        raise ControlError(400, "'mode' must be abort or close")
+    if mode not in DROP_MODES:
+        raise ControlError(400, "'mode' must be abort, close or stall")
     after_events = int_field(body, "after_events", None, 1)
     account = body.get("account")
     if account is not None:

@@ -22,6 +22,7 @@ POLL_S = 0.25  # how often an idle writer looks for a vanished client or a cut
 WRITE_TIMEOUT_S = 60.0  # a client that accepts no bytes for this long is dropped
 MAX_BACKLOG = 500_000  # queued chunks per connection before a hopeless reader is cut
 BATCH_BYTES = 64 * 1024  # queued chunks are joined into writes of about this size
+DROP_MODES = ("abort", "close", "stall")
 _END = object()  # queue sentinel: stop after writing what came before
 
 
@@ -36,6 +37,7 @@ class Connection:
     opened: float = field(default_factory=time.monotonic)  # real time, anchors keep-alives
     cut: bool = False  # ended at once: nothing more is written
     ending: bool = False  # an end sentinel is queued: nothing more is queued
+    stalled: bool = False  # a dead path: stays open, but not one more byte goes out
     events_left: int | None = None  # logstreams/drop after_events countdown
     end_mode: str = "abort"  # what the countdown does when it reaches 0
 
@@ -205,7 +207,9 @@ class Hub:
                 self._end_by_mode(conn, conn.end_mode)
 
     def _end_by_mode(self, conn: Connection, mode: str) -> None:
-        if mode == "close":
+        if mode == "stall":
+            conn.stalled = True
+        elif mode == "close":
             if conn.stream.connection is conn:
                 self._close(conn.stream)
             else:
@@ -242,9 +246,14 @@ class Hub:
 
     def drop(self, mode: str = "abort", after_events: int | None = None,
              account: Any = None) -> int:
-        """Control surface §8.7: abort / close open connections, now or after n events."""
-        if mode not in ("abort", "close"):
-            raise ValueError("mode must be 'abort' or 'close'")
+        """Control surface §8.7: abort / close / stall open connections, now or after n events.
+
+        `stall` (an impdesk addition) plays a path that died silently, as behind a NAT that
+        forgot the connection: it stays open on both sides but carries nothing, not even
+        keep-alives, so only the client's dead-connection timer (§3.6.7) can notice.
+        """
+        if mode not in DROP_MODES:
+            raise ValueError("mode must be 'abort', 'close' or 'stall'")
         with self.store.lock:
             account_id = self._account_id(account)
             conns = [
@@ -258,6 +267,8 @@ class Hub:
                     conn.end_mode = mode
                 elif mode == "close":
                     self._close(conn.stream)
+                elif mode == "stall":
+                    conn.stalled = True
                 else:
                     self._cut(conn)
             return len(conns)
@@ -303,6 +314,14 @@ class Hub:
     def _write_loop(self, conn: Connection, wfile: Any) -> None:
         anchor = conn.opened  # keep-alives at opened + k × interval, whatever else is sent
         while not conn.cut:
+            if conn.stalled:  # swallow everything until the client gives up or the end comes
+                try:
+                    if conn.queue.get(timeout=POLL_S) is _END:
+                        return
+                except queue.Empty:
+                    if _client_gone(conn.sock):
+                        return
+                continue
             interval = float(self._cfg("keep_alive_s"))
             now = time.monotonic()
             if interval > 0 and now >= anchor + interval:
@@ -331,6 +350,8 @@ class Hub:
                     break
             if conn.cut:
                 return
+            if conn.stalled:  # stalled while this batch was taken: it goes nowhere
+                batch = []
             if batch:
                 _write(wfile, b"".join(batch))
             if item is _END:

@@ -193,6 +193,29 @@ def test_gone_stream_is_recreated_and_resubscribed(client, emu, watchers, monkey
     assert len([r for r in log if r["method"] == "POST" and r["path"] == "/v5/logstream"]) == 2
 
 
+def test_silent_connection_is_declared_dead_then_resumed_without_loss(
+        client, emu, watchers, monkeypatch):
+    """A path that dies without a FIN or RST (§3.6.7): only the silence timer can notice."""
+    monkeypatch.setattr(logstreams, "DEAD_MARGIN_S", 0.4)  # silence limit 2 × 0.2 + 0.4 s
+    cfg = emu.control("GET", "/config")["logstream"]
+    emu.config(logstream={**cfg, "keep_alive_s": 0.2})
+    w = watchers(keep_alive_s=0.2)
+    dev = alpha1(client)
+    start_watching(w, emu, dev)
+    feed(emu, dev, ["before"])
+    wait_until(lambda: w.msgs() == ["before"])
+    time.sleep(1.2)  # 1.5 silence limits of real time: keep-alives keep a healthy stream open
+    assert w.opened() == 1 and w.reader.state == logstreams.OPEN
+    emu.control("POST", "/logstreams/drop", {"mode": "stall"})
+    feed(emu, dev, ["during"])  # swallowed by the dead path: only the backfill can bring it
+    wait_until(lambda: w.opened() == 2, timeout=5, what="the dead stream reopened")
+    wait_until(lambda: w.msgs() == ["before", "during"], what="the gap backfilled")
+    gets = [r["path"] for r in requests_log(emu)
+            if r["method"] == "GET" and r["path"].startswith("/v5/logstream/")]
+    assert len(gets) == 2 and gets[0] == gets[1]  # the same stream, resumed
+    assert (logstreams.RECONNECTING, "") in w.states
+
+
 def test_watch_a_ninth_device_evicts_the_least_recently_added(client, emu, watchers):
     emu.control("POST", "/seed", {"seed": "fleet", "devices": 10})
     ids = [d.id for d in client.list_devices()][:9]

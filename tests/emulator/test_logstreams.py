@@ -578,6 +578,29 @@ def test_drop_abort_then_resume(emu):
         expect_state_raw(st, sub_json(dev["id"]))
 
 
+def test_drop_stall_goes_silent_but_keeps_the_stream(emu):
+    """`stall` (impdesk's addition to §8.7): open on both sides, not one byte, not even a
+    keep-alive; a new GET of the same stream takes over with its subscriptions intact."""
+    set_config(emu, "logstream", keep_alive_s=0.2)
+    dev = online_alpha_device(emu)
+    ls, st = open_stream(emu)
+    with st:
+        assert_ok(subscribe(emu, ls["id"], dev["id"]), 204)
+        expect_state_raw(st, sub_json(dev["id"]))
+        assert emu.control("POST", "/logstreams/drop", {"mode": "stall"}) == {"connections": 1}
+        st.drain()  # a keep-alive may have been on its way before the stall
+        feed(emu, dev["id"], ("device.log", "into the void"))
+        time.sleep(0.8)  # four keep-alive intervals of real time: the silence is the point
+        assert st.drain() == []
+        assert not st.closed.is_set()
+        assert emu.control("GET", "")["counts"]["open_streams"] == 1
+    with Stream(ls["attributes"]["url"], "json") as st:
+        expect_state_raw(st, '{"state":"opened"}')
+        expect_state_raw(st, sub_json(dev["id"]))
+        sentinel(emu, st, dev["id"])
+    assert [e["msg"] for e in history(emu, dev["id"])][:2] == ["sentinel", "into the void"]
+
+
 def test_drop_close_destroys(emu):
     ls, st = open_stream(emu)
     with st:

@@ -331,9 +331,11 @@ def test_taken_over_shows_a_notice_and_reconnect_brings_lines_back(window, emu, 
     assert (stream_calls(emu, "POST"), stream_calls(emu, "PUT")) == (1, 1)
     # Another client of the account creates a stream: ours (the oldest) is closed (§3.6.2).
     assert emu.post("/logstream").status_code == 201
-    # the reader makes a new stream, opens it and subscribes the device again
-    qtbot.waitUntil(lambda: stream_calls(emu, "PUT") == 2, timeout=5000)
-    assert stream_calls(emu, "POST") == 3 and session.state == logstreams.OPEN
+    # the reader makes a new stream, opens it and subscribes the device again; it reports
+    # OPEN only once that subscription is back
+    qtbot.waitUntil(lambda: session.state == logstreams.OPEN and stream_calls(emu, "PUT") == 2,
+                    timeout=5000)
+    assert stream_calls(emu, "POST") == 3
     assert not view.reconnect_button.isVisible() and not view.notice.isVisible()
     # ... and again, within the minute: the reader stops instead of fighting over the slot.
     assert emu.post("/logstream").status_code == 201
