@@ -14,6 +14,7 @@ from ..api.snapshot import Snapshot
 log = logging.getLogger(__name__)
 
 UNASSIGN, UNFLAG = "unassign", "unflag"
+SELECTION = "selection"  # the root kind of a plan for several products and groups
 DELETE_GROUP, DELETE_PRODUCT = "delete_group", "delete_product"
 ACTIONS = {UNASSIGN: "Unassign devices", UNFLAG: "Unflag deployment",
            DELETE_GROUP: "Delete device group", DELETE_PRODUCT: "Delete product"}
@@ -78,9 +79,13 @@ class Blockers:
 
 @dataclass
 class CascadePlan:
-    """Every step, in order, that deleting `root` needs; the last step deletes it."""
+    """Every step, in order, that deleting `root` needs; the last step deletes it.
 
-    root_kind: str  # "product" or "group"
+    A plan for several products and groups at once has `root_kind` SELECTION, an empty
+    `root_id` and a `root_name` that counts them ("2 products and 1 device group").
+    """
+
+    root_kind: str  # "product", "group" or SELECTION
     root_id: str
     root_name: str
     blockers: Blockers
@@ -104,8 +109,12 @@ def order_groups(groups: list[DeviceGroup]) -> list[DeviceGroup]:
 
 
 def _build(snap: Snapshot, groups: list[DeviceGroup], flagged: list[Deployment],
-           root_kind: str, root_id: str, root_name: str) -> CascadePlan:
-    blockers = Blockers(groups=list(groups) if root_kind == "product" else [])
+           root_kind: str, root_id: str, root_name: str,
+           products: list[tuple[str, str]] | None = None) -> CascadePlan:
+    """The plan deleting `groups`, then `products` ((id, name) pairs; the root's by default)."""
+    if products is None:
+        products = [(root_id, root_name)] if root_kind == "product" else []
+    blockers = Blockers(groups=list(groups) if products else [])
     by_id = {g.id: g for g in snap.device_groups}
     group_ids = {g.id for g in groups}
     for group in groups:
@@ -133,9 +142,9 @@ def _build(snap: Snapshot, groups: list[DeviceGroup], flagged: list[Deployment],
     for group in order_groups(groups):
         plan.steps.append(Step(DELETE_GROUP, group.id, f"Delete {_group_label(group)}",
                                group_type=group.type, name=group.name))
-    if root_kind == "product":
-        plan.steps.append(Step(DELETE_PRODUCT, root_id, f"Delete product \u201c{root_name}\u201d",
-                               name=root_name))
+    for product_id, name in products:
+        plan.steps.append(Step(DELETE_PRODUCT, product_id, f"Delete product \u201c{name}\u201d",
+                               name=name))
     return plan
 
 
@@ -164,6 +173,46 @@ def plan_group_delete(snap: Snapshot, group_id: str, flagged: list[Deployment]) 
     # Only the fixtures that target this group block it; they are deleted first.
     plan.blockers.targets = [(f, t) for f, t in plan.blockers.targets if t.id == group_id]
     return plan
+
+
+def selection_groups(snap: Snapshot, product_ids: list[str],
+                     group_ids: list[str]) -> list[DeviceGroup]:
+    """Every group deleting these products and groups takes, each once, in snapshot order.
+
+    A chosen group inside a chosen product is simply part of that product; a chosen group's
+    fixtures that target it come with it (§3.3.6 CX104).
+    """
+    products = set(product_ids)
+    wanted = {g.id for g in snap.device_groups if g.product_id in products}
+    for group_id in group_ids:
+        wanted.update(g.id for g in groups_to_delete(snap, group_id))
+    return [g for g in snap.device_groups if g.id in wanted]
+
+
+def plan_selection_delete(snap: Snapshot, product_ids: list[str], group_ids: list[str],
+                          flagged: list[Deployment]) -> CascadePlan:
+    """One plan for several products and device groups (one of either gets its own plan)."""
+    products = [p for p in snap.products if p.id in set(product_ids)]
+    chosen = {p.id for p in products}
+    loose = [g for g in snap.device_groups
+             if g.id in set(group_ids) and g.product_id not in chosen]
+    if len(products) == 1 and not loose:
+        return plan_product_delete(snap, products[0].id, flagged)
+    if len(loose) == 1 and not products:
+        return plan_group_delete(snap, loose[0].id, flagged)
+    groups = selection_groups(snap, [p.id for p in products], [g.id for g in loose])
+    parts = [_count(len(products), "product"), _count(len(loose), "device group")]
+    name = " and ".join(p for p in parts if p)
+    plan = _build(snap, groups, flagged, SELECTION, "", name,
+                  products=[(p.id, p.name) for p in products])
+    # A fixture's targets block only their own delete, and those go too when listed here.
+    deleted = {g.id for g in groups}
+    plan.blockers.targets = [(f, t) for f, t in plan.blockers.targets if t.id in deleted]
+    return plan
+
+
+def _count(n: int, noun: str) -> str:
+    return "" if n == 0 else f"1 {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def fetch_flagged(client: Any, group_ids: list[str]) -> list[Deployment]:
@@ -210,7 +259,8 @@ class CascadeReport:
         return out
 
     def summary(self) -> str:
-        what = f"{self.plan.root_kind} \u201c{self.plan.root_name}\u201d"
+        what = (self.plan.root_name if self.plan.root_kind == SELECTION
+                else f"{self.plan.root_kind} \u201c{self.plan.root_name}\u201d")
         if self.complete:
             return f"Deleted {what} ({len(self.results)} step(s))."
         done = sum(1 for r in self.results if r.ok)

@@ -11,6 +11,7 @@ from impdesk.api.retry import RetryPolicy
 from impdesk.core.cascade import (
     DELETE_GROUP,
     DELETE_PRODUCT,
+    SELECTION,
     UNASSIGN,
     UNFLAG,
     apply_report,
@@ -19,7 +20,9 @@ from impdesk.core.cascade import (
     order_groups,
     plan_group_delete,
     plan_product_delete,
+    plan_selection_delete,
     run_cascade,
+    selection_groups,
 )
 
 
@@ -97,6 +100,31 @@ def test_group_plan_deletes_the_fixtures_that_target_it_first(client, scene):
     assert [(f.id, t.id) for f, t in plan.blockers.targets] == [(scene["fixture"],
                                                                 scene["prod"])]
     assert plan_group_delete(snap, scene["dev"], []).blockers.targets == []
+
+
+def test_selection_plan_folds_groups_into_their_products_and_keeps_one_of_each(client, scene):
+    snap = client.fetch_snapshot()
+    bravo = next(p for p in snap.products if p.name == "Bravo")
+    # one product with one of its own groups: just that product's plan
+    alone = plan_selection_delete(snap, [scene["product"]], [scene["dev"]], [])
+    assert alone.root_kind == "product" and alone.root_id == scene["product"]
+    assert plan_selection_delete(snap, [], [scene["dut"]], []).root_kind == "group"
+    # the DUT group of Alpha plus the product Bravo: the fixture targeting it comes along
+    assert [g.id for g in selection_groups(snap, [], [scene["dut"]])] == [
+        scene["dut"], scene["fixture"]]  # snapshot (creation) order
+    plan = plan_selection_delete(snap, [bravo.id], [scene["dut"]], [])
+    assert (plan.root_kind, plan.root_id, plan.root_name) == (
+        SELECTION, "", "1 product and 1 device group")
+    steps = [(s.kind, s.target_id) for s in plan.steps]
+    assert steps == [(UNASSIGN, scene["fixture"]), (DELETE_GROUP, scene["fixture"]),
+                     (DELETE_GROUP, scene["dut"]), (DELETE_PRODUCT, bravo.id)]
+    # the fixture's production target stays, so it is no blocker of this delete
+    assert [(f.id, t.id) for f, t in plan.blockers.targets] == [(scene["fixture"],
+                                                                scene["dut"])]
+    two = plan_selection_delete(snap, [bravo.id, scene["product"]], [], [])
+    assert two.root_name == "2 products"
+    assert [s.target_id for s in two.steps if s.kind == DELETE_PRODUCT] == [
+        p.id for p in snap.products if p.id in (bravo.id, scene["product"])]
 
 
 def test_order_groups_puts_targeting_groups_first(client, scene):

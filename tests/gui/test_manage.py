@@ -314,6 +314,54 @@ def test_group_delete_previews_the_fixture_that_targets_it(make_window, emu, qlo
     assert emu.get(f"/devicegroups/{target.id}").status_code == 200
 
 
+def test_products_and_groups_selected_together_go_in_one_cascade(make_window, emu, qloop,
+                                                                headless):
+    window, _, groups, _ = _thermostat(make_window, emu)
+    ctrl = window.manage
+    station = by_name(window, PRODUCT, "Weather Station")
+    ws_dev = by_name(window, GROUP, "WS Dev")  # inside the chosen product: part of it
+    dut = window.model.nodes[(GROUP, groups["Thermo DUT"]["id"])]
+    station_groups = [n.id for n in station.children]
+    select(window, station.key, ws_dev.key, dut.key)
+    assert window.manage_actions["delete"].isEnabled()
+    headless.update({"Delete": True, "unbond_key": emu.accounts()["demo"]["unbond_key"]})
+    qloop.run(ctrl.delete_selected(), timeout=30)
+    report = ctrl.last_report
+    assert report.complete, report.lines()
+    dialog = ctrl.cascade_dialog
+    assert dialog.windowTitle() == "Delete"
+    assert dialog.headline.text() == "Delete 1 product and 1 device group?"
+    assert "They cannot be deleted while they have" in dialog.blockers.text()
+    labels = [s.label for s in report.plan.steps]
+    deletes = [label for label in labels if label.startswith("Delete ")]
+    # the fixture that targets Thermo DUT goes first; the product comes last, once
+    assert deletes.index("Delete device group \u201cThermo Fixture\u201d") < deletes.index(
+        "Delete device group \u201cThermo DUT\u201d")
+    assert deletes[-1] == "Delete product \u201cWeather Station\u201d"
+    assert sum(label.startswith("Delete product") for label in labels) == 1
+    assert len(deletes) == len(station_groups) + 2 + 1
+    assert dialog.report_text().startswith("Deleted 1 product and 1 device group")
+    assert emu.get(f"/products/{station.id}").status_code == 404
+    for group_id in [*station_groups, dut.id, groups["Thermo Fixture"]["id"]]:
+        assert emu.get(f"/devicegroups/{group_id}").status_code == 404
+        assert (GROUP, group_id) not in window.model.nodes
+    assert emu.get(f"/devicegroups/{groups['Thermo Dev']['id']}").status_code == 200
+
+
+def test_devices_and_containers_together_are_not_deleted(make_window, emu, qloop, headless):
+    window = make_window()
+    bravo = by_name(window, PRODUCT, "Bravo")
+    device = next(n for n in window.model.nodes.values() if n.kind == DEVICE)
+    select(window, bravo.key, device.key)
+    assert not window.manage_actions["delete"].isEnabled()
+    emu.control("DELETE", "/requests")
+    headless["Delete"] = True
+    qloop.run(window.manage.delete_selected())
+    assert "Select only devices" in window.statusBar().currentMessage()
+    assert emu.control("GET", "/requests")["requests"] == []
+    assert window.manage.cascade_dialog is None
+
+
 def test_production_device_removal_is_refused_with_the_reason(make_window, emu, qloop,
                                                               headless):
     window, _, groups, _ = _thermostat(make_window, emu)

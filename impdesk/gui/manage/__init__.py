@@ -96,8 +96,7 @@ def install(window: Any) -> None:
         a["new_group"].setEnabled(ctrl.product_of_selection() is not None)
         a["rename"].setEnabled(one is not None and one.kind in (PRODUCT, GROUP, DEVICE))
         a["edit"].setEnabled(one is not None and one.kind in (PRODUCT, GROUP))
-        a["delete"].setEnabled(bool(nodes) and (kinds == {DEVICE} or (
-            one is not None and one.kind in (PRODUCT, GROUP))))
+        a["delete"].setEnabled(bool(nodes) and (kinds == {DEVICE} or kinds <= {PRODUCT, GROUP}))
         a["delete"].setText(window.tr("&Remove from account…") if kinds == {DEVICE}
                             else window.tr("&Delete…"))
         a["move_all"].setEnabled(one is not None and one.kind == GROUP and any(

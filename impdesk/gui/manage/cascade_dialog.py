@@ -18,7 +18,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.cascade import DONE, FAILED, RUNNING, SKIPPED, CascadePlan, CascadeReport
+from ...core.cascade import (
+    DONE,
+    FAILED,
+    RUNNING,
+    SELECTION,
+    SKIPPED,
+    CascadePlan,
+    CascadeReport,
+)
 from .. import dialogs, theme
 from .forms import plain_label
 
@@ -35,24 +43,33 @@ class CascadeDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("CascadeDialog")
         self.plan = plan
-        what = self.tr("product") if plan.root_kind == "product" else self.tr("device group")
-        self.setWindowTitle(self.tr("Delete %s") % what)
+        several = plan.root_kind == SELECTION
+        if several:
+            self.setWindowTitle(self.tr("Delete"))
+            headline = self.tr("Delete %s?") % plan.root_name
+        else:
+            what = (self.tr("product") if plan.root_kind == "product"
+                    else self.tr("device group"))
+            self.setWindowTitle(self.tr("Delete %s") % what)
+            headline = self.tr("Delete the %s \u201c%s\u201d?") % (what, plan.root_name)
         self.resize(680, 520)
-        self.headline = plain_label(self.tr("Delete the %s \u201c%s\u201d?") % (
-            what, plan.root_name))
+        self.headline = plain_label(headline)
         self.headline.setObjectName("cascadeHeadline")
         font = self.headline.font()
         font.setBold(True)
         self.headline.setFont(font)
-        blockers = plan.blockers.lines(plan.root_kind == "product")
+        blockers = plan.blockers.lines(plan.root_kind != "group")
         if blockers:
-            text = self.tr("It cannot be deleted while it has:\n") + "\n".join(
+            text = (self.tr("They cannot be deleted while they have:\n") if several
+                    else self.tr("It cannot be deleted while it has:\n")) + "\n".join(
                 f"  \u2022 {line}" for line in blockers) + self.tr(
                 "\n\nimpdesk can clear these first. Devices are unassigned (they stay in the "
                 "account); flagged deployments are unflagged; device groups are deleted with "
                 "their deployments and webhooks. These steps will run in this order:")
         else:
-            text = self.tr("Nothing blocks this delete. This step will run:")
+            text = (self.tr("Nothing blocks this delete. These steps will run:")
+                    if len(plan.steps) > 1 else
+                    self.tr("Nothing blocks this delete. This step will run:"))
         self.blockers = plain_label(text)
         self.blockers.setObjectName("cascadeBlockers")
         self.steps = QListWidget()

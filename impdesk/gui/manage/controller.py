@@ -15,10 +15,9 @@ from ...core.cascade import (
     apply_report,
     error_text,
     fetch_flagged,
-    groups_to_delete,
-    plan_group_delete,
-    plan_product_delete,
+    plan_selection_delete,
     run_cascade,
+    selection_groups,
 )
 from ...core.journal import OK, Journal
 from ...core.manage import InputError, Manager, target_candidates
@@ -265,34 +264,49 @@ class ManageController(QObject):
         if self.service is None or not nodes:
             return
         devices = [n.id for n in nodes if n.kind == DEVICE]
+        containers = [n for n in nodes if n.kind in (PRODUCT, GROUP)]
         if devices and len(devices) == len(nodes):
             await self.remove_devices(devices)
-        elif len(nodes) == 1 and nodes[0].kind in (PRODUCT, GROUP):
+        elif len(containers) == 1 and len(nodes) == 1:
             await self.delete_with_cascade(nodes[0].kind, nodes[0].payload)
+        elif containers and len(containers) == len(nodes):
+            await self.delete_selection([n.id for n in containers if n.kind == PRODUCT],
+                                        [n.id for n in containers if n.kind == GROUP])
         else:
-            self.status(self.tr("Select one product or device group, or some devices, to "
-                                "delete."))
+            # Removing a device from the account is a different act from deleting a
+            # container (whose devices stay in the account): never both from one key press.
+            self.status(self.tr("Select only devices (to remove them from the account) or "
+                                "only products and device groups (to delete them)."))
 
     # -- cascade delete -----------------------------------------------------------------------
     async def delete_with_cascade(self, kind: str, record: Product | DeviceGroup
                                   ) -> CascadeReport | None:
         """Preview what blocks the delete and every step; confirm; run with progress; report."""
+        if kind == PRODUCT:
+            return await self._cascade([record.id], [], "Delete product", record.name)
+        return await self._cascade([], [record.id], "Delete device group", record.name)
+
+    async def delete_selection(self, product_ids: list[str], group_ids: list[str]
+                               ) -> CascadeReport | None:
+        """Several products and groups in one preview, one confirmation and one report."""
+        return await self._cascade(product_ids, group_ids, "Delete",
+                                   self.tr("%d selected items") % (
+                                       len(product_ids) + len(group_ids)))
+
+    async def _cascade(self, product_ids: list[str], group_ids: list[str], action: str,
+                       target: str) -> CascadeReport | None:
         svc = self.service
         snap = svc.snapshot
-        if kind == PRODUCT:
-            group_ids = [g.id for g in snap.device_groups if g.product_id == record.id]
-        else:
-            group_ids = [g.id for g in groups_to_delete(snap, record.id)]
-        self.status(self.tr("Checking what depends on %s…") % record.name)
+        groups = selection_groups(snap, product_ids, group_ids)
+        self.status(self.tr("Checking what depends on %s…") % target)
         try:
-            flagged = await run_blocking(fetch_flagged, svc.client, group_ids)
+            flagged = await run_blocking(fetch_flagged, svc.client, [g.id for g in groups])
         except ApiError as exc:
-            text = self.failed(f"Delete {'product' if kind == PRODUCT else 'device group'}",
-                               record.name, exc)
-            await self.error_box(self.tr("Delete"), text)
+            await self.error_box(self.tr("Delete"), self.failed(action, target, exc))
             return None
-        plan = (plan_product_delete(snap, record.id, flagged) if kind == PRODUCT
-                else plan_group_delete(snap, record.id, flagged))
+        if self.service is not svc:  # signed out while the check ran
+            return None
+        plan = plan_selection_delete(svc.snapshot, product_ids, group_ids, flagged)
         dialog = self.cascade_dialog = CascadeDialog(plan, self.window)
         if not await dialog.confirm():
             dialog.close()
