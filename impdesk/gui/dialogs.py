@@ -50,9 +50,20 @@ class WrapLabel(QLabel):
             self.updateGeometry()
 
 
+class ErrorLabel(WrapLabel):
+    """A WrapLabel in the error colour, which it picks again when the palette changes."""
+
+    def changeEvent(self, event: Any) -> None:
+        super().changeEvent(event)
+        # Re-applying sets the same colour once more when nothing flipped: Qt then sends no
+        # further PaletteChange, so this cannot loop.
+        if theme.palette_changed(event):
+            theme.apply_error_colour(self)
+
+
 def error_label() -> QLabel:
     """A label for server errors: always plain text, selectable, wrapped, hidden when empty."""
-    label = WrapLabel()
+    label = ErrorLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -24,7 +24,7 @@ from ..api.records import Device
 from ..core import gcpause
 from ..core.services import AccountService
 from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, TreeNode
-from . import manage
+from . import manage, theme
 from .details import DetailsPane
 from .identity import DEMO_BADGE_STYLE, ConnectionInfo, DemoAccount, app_icon
 from .proxies import TreeFilterProxy
@@ -57,10 +57,13 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
     Signals:
         service_changed(object): an AccountService after sign-in, None after sign-out
         tree_reloaded(): a load or refresh finished and the model holds the new state
+        palette_changed(): the palette changed (the system went dark or light): colours
+            picked from the old one must be picked again
     """
 
     service_changed = Signal(object)
     tree_reloaded = Signal()
+    palette_changed = Signal()
 
     def __init__(self, info: ConnectionInfo, parent: QWidget | None = None,
                  settings: QSettings | None = None) -> None:
@@ -276,6 +279,11 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
     def _focus_filter(self) -> None:
         self.filter.setFocus()
         self.filter.selectAll()
+
+    def changeEvent(self, event: Any) -> None:
+        super().changeEvent(event)
+        if theme.palette_changed(event):
+            self.palette_changed.emit()
 
     def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_Escape and self.filter.text():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -17,6 +18,12 @@ def is_dark(palette: QPalette | None = None) -> bool:
     window = palette.color(QPalette.ColorRole.Window)
     text = palette.color(QPalette.ColorRole.WindowText)
     return window.lightness() < DARK_WINDOW_LIGHTNESS and text.lightness() > window.lightness()
+
+
+def palette_changed(event: QEvent) -> bool:
+    """True for the event every widget gets when the palette changes (the system went dark or
+    light while impdesk runs): colours picked from the old palette must be picked again."""
+    return event.type() == QEvent.Type.PaletteChange
 
 
 def error_colour(palette: QPalette | None = None) -> QColor:

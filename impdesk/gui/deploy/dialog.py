@@ -89,13 +89,25 @@ class MessagesPane(QSplitter):
         for msg in messages:
             item = QListWidgetItem(msg.line())
             item.setData(Qt.ItemDataRole.UserRole, msg)
-            palette = self.list.palette()
-            item.setForeground(theme.error_colour(palette) if msg.kind == "error"
-                               else theme.warning_colour(palette))
             self.list.addItem(item)
+        self._colour_items()
         self.setVisible(bool(messages))
         if messages:
             self.list.setCurrentRow(0)
+
+    def _colour_items(self) -> None:
+        """Errors red, warnings amber, in the shades that read on the current palette."""
+        palette = self.list.palette()
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            msg = item.data(Qt.ItemDataRole.UserRole)
+            item.setForeground(theme.error_colour(palette) if msg.kind == "error"
+                               else theme.warning_colour(palette))
+
+    def changeEvent(self, event: Any) -> None:
+        super().changeEvent(event)
+        if theme.palette_changed(event):
+            self._colour_items()
 
     def lines(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,22 +63,39 @@ class DiffTable(QTableWidget):
                           (3, QHeaderView.ResizeMode.Stretch)):
             header.setSectionResizeMode(col, mode)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
-        dark = theme.is_dark(self.palette())
-        left = DARK_LEFT_COLOURS if dark else LEFT_COLOURS
-        right = DARK_RIGHT_COLOURS if dark else RIGHT_COLOURS
-        muted = self.palette().placeholderText()
         for r, row in enumerate(rows):
             cells = (str(row.left_no or ""), row.left, str(row.right_no or ""), row.right)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if c in (0, 2):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.setItem(r, c, item)
+        self.dark: bool | None = None
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Tint changed lines and grey the line numbers for the palette (light or dark)."""
+        dark = theme.is_dark(self.palette())
+        if dark == self.dark:
+            return
+        self.dark = dark
+        left = DARK_LEFT_COLOURS if dark else LEFT_COLOURS
+        right = DARK_RIGHT_COLOURS if dark else RIGHT_COLOURS
+        muted = self.palette().placeholderText()
+        for r, row in enumerate(self.rows):
+            for c in range(4):
+                item = self.item(r, c)
                 colours = left if c < 2 else right
                 if row.tag in colours:
                     item.setBackground(QBrush(QColor(colours[row.tag])))
                 if c in (0, 2):
                     item.setForeground(muted)
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-                self.setItem(r, c, item)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if theme.palette_changed(event):
+            self.restyle()
 
 
 class DiffDialog(QDialog):

@@ -12,6 +12,7 @@ from PySide6.QtGui import (
     QFontDatabase,
     QPainter,
     QSyntaxHighlighter,
+    QTextBlock,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
@@ -61,14 +62,28 @@ class SquirrelHighlighter(QSyntaxHighlighter):
 
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
-        colours = DARK_COLOURS if theme.is_dark() else LIGHT_COLOURS
+        self.dark: bool | None = None
+        self.formats: dict[str, Any] = {}
+        self.restyle()
+        self.keywords = KEYWORDS
+        self.builtins = BUILTINS
+
+    def restyle(self) -> bool:
+        """Formats for the current palette; True (after re-highlighting) when they changed."""
+        dark = theme.is_dark()
+        if dark == self.dark:
+            return False
+        first = self.dark is None
+        self.dark = dark
+        colours = DARK_COLOURS if dark else LIGHT_COLOURS
         self.formats = {
             "keyword": _fmt(colours["keyword"], bold=True), "builtin": _fmt(colours["builtin"]),
             "string": _fmt(colours["string"]),
             "comment": _fmt(colours["comment"], italic=True), "number": _fmt(colours["number"]),
         }
-        self.keywords = KEYWORDS
-        self.builtins = BUILTINS
+        if not first:
+            self.rehighlight()
+        return True
 
     def highlightBlock(self, text: str) -> None:
         pos = 0
@@ -152,6 +167,7 @@ class CodeView(QPlainTextEdit):
         self.setFont(font)
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
         self.highlighter = SquirrelHighlighter(self.document())
+        self.marked: tuple[int, int] | None = None  # the row and column show_position marked
         self.gutter = _LineNumbers(self)
         self.blockCountChanged.connect(lambda _: self._update_margin())
         self.updateRequest.connect(self._on_update_request)
@@ -159,7 +175,13 @@ class CodeView(QPlainTextEdit):
 
     def set_code(self, text: str) -> None:
         self.setExtraSelections([])
+        self.marked = None
         self.setPlainText(text)
+
+    def changeEvent(self, event: Any) -> None:
+        super().changeEvent(event)
+        if theme.palette_changed(event) and self.highlighter.restyle() and self.marked:
+            self._mark(*self.marked)
 
     def gutter_width(self) -> int:
         digits = len(str(max(1, self.blockCount())))
@@ -196,6 +218,16 @@ class CodeView(QPlainTextEdit):
 
     def show_position(self, row: int, column: int) -> str:
         """Scroll to row/column (1-based), mark the line and the character; returns the line."""
+        self.marked = (row, column)
+        block, offset = self._mark(row, column)
+        place = QTextCursor(block)
+        place.setPosition(block.position() + offset)
+        self.setTextCursor(place)
+        self.centerCursor()
+        return block.text()
+
+    def _mark(self, row: int, column: int) -> tuple[QTextBlock, int]:
+        """Tint the line and the character in the palette's colours; returns (block, offset)."""
         block = self.document().findBlockByNumber(max(row, 1) - 1)
         if not block.isValid():
             block = self.document().lastBlock()
@@ -214,8 +246,4 @@ class CodeView(QPlainTextEdit):
                                 QTextCursor.MoveMode.KeepAnchor)
         char_sel.cursor = cursor
         self.setExtraSelections([line_sel, char_sel])
-        place = QTextCursor(block)
-        place.setPosition(block.position() + offset)
-        self.setTextCursor(place)
-        self.centerCursor()
-        return block.text()
+        return block, offset

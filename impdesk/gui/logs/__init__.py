@@ -67,6 +67,7 @@ class LogsFeature(QObject):
         self._last_notice = ""
         self._count = 0
 
+        window.palette_changed.connect(self.refresh_status)  # the indicator's colour
         self.act_show = QAction(self.tr("Show &logs"), window)
         self.act_show.setShortcut(QKeySequence("Ctrl+L"))
         tip = self.tr("History and live logs of the selected devices, group or product")

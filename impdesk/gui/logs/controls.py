@@ -41,6 +41,12 @@ class LogControls:
         self.addAction(action)
         return action
 
+    def style_notice(self) -> None:
+        """The notice strip's amber, for a light or a dark palette."""
+        self.notice.setStyleSheet("background: #4a3f22; color: #ffe8b0; padding: 4px;"
+                                  if theme.is_dark() else
+                                  "background: #fff8e1; color: #5d4037; padding: 4px;")
+
     def _build_controls(self) -> None:
         bar = QToolBar(self)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -132,9 +138,7 @@ class LogControls:
         self.notice = QLabel(self)
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("background: #4a3f22; color: #ffe8b0; padding: 4px;"
-                                  if theme.is_dark() else
-                                  "background: #fff8e1; color: #5d4037; padding: 4px;")
+        self.style_notice()
         self.notice.setVisible(False)
         self.reconnect_button = QPushButton(self.tr("Reco&nnect"), self)
         self.reconnect_button.setVisible(False)

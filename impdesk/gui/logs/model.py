@@ -84,10 +84,26 @@ class LogModel(QAbstractTableModel):
         self._names: dict[str, str] = {}
         self._device_colour: dict[str, QColor] = {}
         self._device_brush: dict[str, QBrush] = {}
-        self._dark = theme.is_dark()
-        colours = DARK_TYPE_COLOURS if self._dark else TYPE_COLOURS
+        self._dark = not theme.is_dark()
+        self.restyle()
+
+    def restyle(self) -> bool:
+        """Pick the colours for the current palette; True (and repaint) when they changed."""
+        dark = theme.is_dark()
+        if dark == self._dark:
+            return False
+        self._dark = dark
+        colours = DARK_TYPE_COLOURS if dark else TYPE_COLOURS
         self._type_brush = {t: QBrush(QColor(c)) for t, c in colours.items()}
         self._error_bg = QBrush(theme.error_background())
+        self._device_brush.clear()
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self.rows) - 1, _COLUMNS - 1),
+                                  [Qt.ItemDataRole.ForegroundRole,
+                                   Qt.ItemDataRole.BackgroundRole,
+                                   Qt.ItemDataRole.DecorationRole])
+        return True
 
     # -- devices -------------------------------------------------------------------------------
     def set_devices(self, device_ids: Sequence[str]) -> None:

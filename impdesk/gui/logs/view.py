@@ -26,7 +26,7 @@ from ...api.logstreams import OPEN, RECONNECTING, TAKEN_OVER
 from ...core.logbuffer import LogBuffer, LogLine
 from ...core.loghistory import FORMATS, PAGE_SIZE, HistoryPager, export_lines, text_line
 from ...core.logsession import LogSession, LogSubscriber
-from .. import dialogs
+from .. import dialogs, theme
 from ..tasks import executor, run_blocking
 from .controls import LogControls
 from .model import Column, LogFilterProxy, LogModel
@@ -340,6 +340,11 @@ class LogView(LogControls, QWidget):
             self.show_message(self.tr("Export failed: %s") % exc)
             return
         self.show_message(self.tr("Exported %d lines to %s") % (count, path))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if theme.palette_changed(event) and self.model.restyle():
+            self.style_notice()
 
     def eventFilter(self, obj: Any, event: QEvent) -> bool:
         if obj is self.table and event.type() in (QEvent.Type.ShortcutOverride,

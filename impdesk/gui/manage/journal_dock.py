@@ -31,8 +31,16 @@ class JournalModel(QAbstractTableModel):
         super().__init__(parent)
         self.journal = journal
         journal.subscribe(self._added)
+        self.restyle()
+
+    def restyle(self) -> None:
+        """The result colours for the current palette (light or dark)."""
         self._ok = QBrush(theme.ok_colour())
         self._failed = QBrush(theme.error_colour())
+        if self.journal.entries:
+            last = len(self.journal.entries) - 1
+            self.dataChanged.emit(self.index(0, 3), self.index(last, 3),
+                                  [Qt.ItemDataRole.ForegroundRole])
 
     def _added(self, _: Entry) -> None:
         row = len(self.journal.entries) - 1
@@ -101,6 +109,10 @@ class JournalDock(QDockWidget):
         self.setWidget(body)
         self.model.rowsInserted.connect(lambda *_: self.view.scrollToBottom())
 
+    def changeEvent(self, event: Any) -> None:
+        super().changeEvent(event)
+        if theme.palette_changed(event):
+            self.model.restyle()
     def ask_export(self) -> None:
         """Ask for a file without a nested event loop (open(), not exec())."""
         dialog = QFileDialog(self, self.tr("Export activity"), "impdesk-activity.csv",
