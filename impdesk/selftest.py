@@ -145,12 +145,27 @@ async def _gui_steps(steps: _Steps, tmp: Path) -> None:
             raise SelfTestError(f"the tree shows {counts[DEVICE]} of {expected} devices")
         steps.ok(since, f"signed in as {DEMO_ACCOUNTS[0][0]}; {counts[PRODUCT]} products, "
                         f"{counts[GROUP]} device groups, {counts[DEVICE]} devices")
+        since = steps.begin("render the window")
+        steps.ok(since, _rendered(window))
     finally:
         if window is not None:
             window.close()
             window.deleteLater()
         emulator.stop()
         tasks.shutdown()
+
+
+def _rendered(window: Any) -> str:
+    """Paint the loaded window through the platform plugin; a blank result fails."""
+    image = window.grab().toImage()
+    if image.isNull() or image.width() < 100 or image.height() < 100:
+        raise SelfTestError(f"the window rendered as {image.width()}×{image.height()} px")
+    # A window that painted nothing is one flat colour; a tree with icons and text is not.
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7)
+               for y in range(0, image.height(), 7)}
+    if len(colours) < 8:
+        raise SelfTestError(f"the window rendered blank ({len(colours)} colours)")
+    return f"{image.width()}×{image.height()} px, {len(colours)} colours sampled"
 
 
 def _icon() -> str:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the frozen app and the Debian package (guide §8). From a fresh clone, as root on Debian:
 #   bash packaging/build.sh                  dist/impdesk/ (PyInstaller onedir) + dist/impdesk_<v>_<arch>.deb
-#   bash packaging/build.sh --check-install  also dpkg -i the .deb, run /usr/bin/impdesk --self-test, dpkg -r
+#   bash packaging/build.sh --check-install  also dpkg -i the .deb, run /usr/bin/impdesk --self-test (offscreen, then on Xvfb), dpkg -r
 # Steps: system tools (desktop-file-utils, appstream, librsvg2-bin, dpkg-dev) with apt-get when
 # missing; .venv through packaging/dev.sh setup, plus PyInstaller; icons checked against the SVGs;
 # pyinstaller packaging/impdesk.spec; --version and --self-test of the frozen app offscreen;
@@ -39,8 +39,12 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-ensure_tools() {
+ensure_tools() {  # ensure_tools CHECK_INSTALL
     local -a missing=()
+    if (($1)); then  # the installed app also runs on Xvfb
+        command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
+        command -v xauth >/dev/null 2>&1 || missing+=(xauth)
+    fi
     command -v desktop-file-validate >/dev/null 2>&1 || missing+=(desktop-file-utils)
     command -v appstreamcli >/dev/null 2>&1 || missing+=(appstream)
     command -v rsvg-convert >/dev/null 2>&1 || missing+=(librsvg2-bin)
@@ -101,6 +105,13 @@ smoke() {  # smoke BINARY: --version and --self-test offscreen, under a timeout
     QT_QPA_PLATFORM=offscreen timeout "$SMOKE_TIMEOUT_S" "$bin" --self-test
 }
 
+smoke_xcb() {  # smoke_xcb BINARY: --self-test on a real X server (Xvfb) through the xcb plugin
+    # What users run: offscreen passing says nothing about the xcb plugin and its libraries.
+    local bin="$1"
+    QT_QPA_PLATFORM=xcb timeout "$SMOKE_TIMEOUT_S" \
+        xvfb-run -a -s "-screen 0 1280x800x24" "$bin" --self-test
+}
+
 stage_deb() {
     local stage="$WORK/deb/root" size
     rm -rf "$WORK/deb"
@@ -156,6 +167,7 @@ check_install() {
     fi
     [[ "$(readlink -f /usr/bin/impdesk)" == /opt/impdesk/impdesk ]] || rc=1
     smoke /usr/bin/impdesk || rc=$?
+    smoke_xcb /usr/bin/impdesk || rc=$?
     dpkg -r impdesk >&2
     [[ ! -e /usr/bin/impdesk && ! -e /opt/impdesk ]] || die "dpkg -r left files behind"
     return "$rc"
@@ -173,7 +185,7 @@ main() {
     [[ -n "$APP_ID" && -n "$VERSION" ]] || die "cannot read APP_ID/__version__ from impdesk/__init__.py"
 
     phase "system tools"
-    ensure_tools
+    ensure_tools "$check_install"
     ARCH="$(dpkg --print-architecture)"
     took
     phase ".venv and PyInstaller"
@@ -198,7 +210,7 @@ main() {
     dpkg-deb --root-owner-group "-Z${COMPRESS:-gzip}" --build "$WORK/deb/root" "$DEB" >/dev/null
     took
     if ((check_install)); then
-        phase "dpkg -i, /usr/bin/impdesk --self-test, dpkg -r"
+        phase "dpkg -i, /usr/bin/impdesk --self-test (offscreen, then xcb on Xvfb), dpkg -r"
         check_install
         took
     fi
