@@ -6,11 +6,20 @@ import asyncio
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from . import theme
 
-HEADLESS_ANSWERS: dict[str, bool] | None = None  # tests set answers instead of showing boxes
+HEADLESS_ANSWERS: dict[str, Any] | None = None  # tests set answers instead of showing boxes
 
 
 async def ask(dialog: QDialog) -> bool:
@@ -101,3 +110,53 @@ async def confirm(parent: QWidget | None, title: str, text: str, action: str) ->
     box.setDefaultButton(cancel)
     await ask(box)
     return box.clickedButton() is ok
+
+
+class ChoiceDialog(QDialog):
+    """A confirmation with one choice among radio buttons; Cancel is the default button."""
+
+    def __init__(self, parent: QWidget | None, title: str, text: str, action: str,
+                 choices: list[tuple[str, str]], default: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.text = WrapLabel(text)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setWordWrap(True)
+        self.group = QButtonGroup(self)
+        self.buttons: dict[str, QRadioButton] = {}
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        for key, label in choices:
+            button = QRadioButton(label)
+            button.setChecked(key == default)
+            self.group.addButton(button)
+            self.buttons[key] = button
+            layout.addWidget(button)
+        box = QDialogButtonBox()
+        self.ok = box.addButton(action, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel = box.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.ok.setAutoDefault(False)
+        self.cancel.setDefault(True)  # Enter never starts the action
+        self.ok.clicked.connect(self.accept)
+        self.cancel.clicked.connect(self.reject)
+        layout.addWidget(box)
+
+    def chosen(self) -> str:
+        return next(key for key, button in self.buttons.items() if button.isChecked())
+
+
+async def confirm_choice(parent: QWidget | None, title: str, text: str, action: str,
+                         choices: list[tuple[str, str]], default: str) -> str | None:
+    """confirm() with a choice; the chosen key, or None when cancelled.
+
+    Headless answers: True takes `default`, a string names the choice, False cancels.
+    """
+    if HEADLESS_ANSWERS is not None:
+        answer: Any = HEADLESS_ANSWERS.get(action, False)
+        return default if answer is True else (answer or None)
+    dialog = ChoiceDialog(parent, title, text, action, choices, default)
+    try:
+        return dialog.chosen() if await ask(dialog) else None
+    finally:
+        dialog.deleteLater()
+

@@ -12,6 +12,7 @@ from PySide6.QtGui import QFont, QKeySequence
 
 from impdesk import settings as keys
 from impdesk.core.tree import DEVICE, GROUP
+from impdesk.gui import dialogs
 from impdesk.gui.deploy import CONDITIONAL, NOTHING, RESTART
 from impdesk.gui.deploy.code import (
     MAX_TAG_CHARS,
@@ -267,8 +268,14 @@ def test_diff_of_two_deployments(make_window, qloop, alpha):
     assert "differ" in diff.summary.text()
 
 
-def test_rollback_redeploys_the_old_code(make_window, qloop, emu, alpha, headless):
-    headless["Redeploy"] = True
+@pytest.mark.parametrize("answer", [True, RESTART])
+def test_rollback_redeploys_the_old_code(make_window, qloop, emu, alpha, headless, answer):
+    emu.config(simulation={"restart_delay_s": 0})
+    online = [d["id"] for d in emu.list_all("/devices")
+              if (d["relationships"].get("devicegroup") or {}).get("id") == alpha["id"]
+              and d["attributes"]["device_online"]]
+    before = {d: restarts(emu, d) for d in online}
+    headless["Redeploy"] = answer  # True: confirmed with the default, "nothing"
     window = make_window()
     history = open_history(window, qloop, (GROUP, alpha["id"]))
     old = history.model.deployments[1]
@@ -279,6 +286,32 @@ def test_rollback_redeploys_the_old_code(make_window, qloop, emu, alpha, headles
     attrs = deps[0]["attributes"]
     assert attrs["sha"] == old.sha and attrs["device_code"] == old.attr("device_code")
     assert history.model.deployments[0].id == new.id  # the table is up to date
+    bumped = 1 if answer == RESTART else 0
+    assert {d: restarts(emu, d) for d in online} == {d: n + bumped for d, n in before.items()}
+
+
+def test_redeploy_choice_dialog_defaults_to_cancel_and_returns_the_choice(qtbot):
+    choices = [(NOTHING, "&Nothing"), (RESTART, "&Restart"), (CONDITIONAL, "Cond&itional")]
+    dialog = dialogs.ChoiceDialog(None, "Redeploy", "<b>v1</b> again?", "Redeploy", choices,
+                                  NOTHING)
+    qtbot.addWidget(dialog)
+    assert dialog.text.text() == "<b>v1</b> again?"  # plain text: never bold
+    assert dialog.text.textFormat() == Qt.TextFormat.PlainText
+    assert dialog.cancel.isDefault() and not dialog.ok.isDefault()
+    assert dialog.chosen() == NOTHING
+    dialog.buttons[CONDITIONAL].click()
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.ok.click()
+    assert dialog.chosen() == CONDITIONAL
+
+
+def test_redeploy_cancelled_deploys_nothing(make_window, qloop, emu, alpha, headless):
+    headless["Redeploy"] = False
+    window = make_window()
+    history = open_history(window, qloop, (GROUP, alpha["id"]))
+    history.select_ids([history.model.deployments[1].id])
+    assert qloop.run(history.rollback()) is None
+    assert len(deployments_of(emu, alpha["id"])) == 2
 
 
 def test_flag_unflag_and_edit(make_window, qloop, emu, alpha):

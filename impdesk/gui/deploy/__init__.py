@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 NAME_FETCHES = 4  # deployments fetched at the same time for the tree's Deployment column
 NOTHING, RESTART, CONDITIONAL = "nothing", "restart", "conditional"
+AFTER_CHOICES = (  # what happens to the group's devices after a deployment
+    (NOTHING, "&Nothing: devices pick up the code on their next restart"),
+    (RESTART, "&Restart every device of the group"),
+    (CONDITIONAL, "Cond&itional restart: only devices not running it"))
 
 
 @dataclass

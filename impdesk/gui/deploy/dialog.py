@@ -33,7 +33,7 @@ from ...api.records import DeviceGroup
 from .. import theme
 from ..dialogs import error_label, show_error
 from ..tasks import TaskSet
-from . import CONDITIONAL, NOTHING, RESTART, DeployOutcome, DeployRequest
+from . import AFTER_CHOICES, NOTHING, DeployOutcome, DeployRequest
 from .code import (
     FILE_LABELS,
     FILES,
@@ -193,11 +193,8 @@ class DeployDialog(QDialog):
         after_layout = QVBoxLayout(after)
         self.after = QButtonGroup(self)
         self.after_buttons: dict[str, QRadioButton] = {}
-        for value, text in (
-                (NOTHING, self.tr("&Nothing: devices pick up the code on their next restart")),
-                (RESTART, self.tr("&Restart every device of the group")),
-                (CONDITIONAL, self.tr("Cond&itional restart: only devices not running it"))):
-            button = QRadioButton(text)
+        for value, text in AFTER_CHOICES:
+            button = QRadioButton(self.tr(text))
             self.after.addButton(button)
             self.after_buttons[value] = button
             after_layout.addWidget(button)

@@ -30,7 +30,7 @@ from ...api.records import Deployment, DeviceGroup
 from .. import dialogs
 from ..dialogs import error_label, show_error
 from ..tasks import TaskSet, run_blocking
-from . import DeployRequest
+from . import AFTER_CHOICES, NOTHING, DeployRequest
 from .code import FILE_LABELS, FILES, MAX_TEXT, deployment_label, short_sha
 from .extras import DiffDialog, EditDialog, GroupPicker
 from .highlight import CodeView
@@ -38,6 +38,8 @@ from .history_model import Col, DeploymentsModel
 
 if TYPE_CHECKING:
     from . import DeployFeature
+
+REDEPLOY = "Redeploy"  # the confirmation's action (also the key of headless answers)
 
 
 class HistoryDialog(QDialog):
@@ -253,15 +255,17 @@ class HistoryDialog(QDialog):
         if dep is None:
             return None
         label = deployment_label(dep)
-        verb = self.tr("Redeploy")
-        text = self.tr("Deploy the code of %s to %s again?\nIt becomes the current deployment; "
-                       "devices pick it up on their next restart.") % (label, self.group.name)
-        if not await dialogs.confirm(self, self.tr("Redeploy"), text, verb):
+        text = self.tr("Deploy the code of %s to %s again? It becomes the current "
+                       "deployment.\n\nAfter redeploying:") % (label, self.group.name)
+        after = await dialogs.confirm_choice(
+            self, self.tr("Redeploy"), text, REDEPLOY,
+            [(key, self.tr(choice)) for key, choice in AFTER_CHOICES], NOTHING)
+        if after is None:
             return None
         description = self.tr("Redeploy of %s") % label
         request = DeployRequest(self.group_id, str(dep.attr("agent_code", "")),
                                 str(dep.attr("device_code", "")), description[:MAX_TEXT],
-                                tags=dep.tags)
+                                tags=dep.tags, after=after)
         outcome = await self._run(self.feature.deploy(request, notify=False))
         await self.reload()
         return outcome.deployment if outcome else None
