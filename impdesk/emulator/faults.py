@@ -19,9 +19,13 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "error_path": None,
     "rate_limited_for_s": 0,
     "retry_after_s": 1,
-    # impdesk addition (not in the contract's table): list quirks seen in the wild (§7.1 #3-7)
+    # impdesk additions (not in the contract's table): list quirks seen in the wild (§7.1 #3-7)
     "pagination_quirks": [],
+    # compiler warnings a real service may return on success (§3.5.2, §7.1 #47):
+    # [{"file": "agent_code" | "device_code", "row": 1, "column": 1, "text": "..."}]
+    "compile_warnings": [],
 }
+CODE_FILES = ("agent_code", "device_code")
 PAGINATION_QUIRKS = ("next_on_last", "duplicates", "no_last", "relative_links")
 FAIL_STATUSES = (401, 429, 500, 502, 503, 504, "drop")
 
@@ -71,6 +75,18 @@ def _headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
     }
 
 
+def _check_warnings(warnings: Any) -> None:
+    problem = "'compile_warnings' must be a list of {file, row, column, text}"
+    if not isinstance(warnings, list):
+        raise ValueError(problem)
+    for item in warnings:
+        if not isinstance(item, dict) or item.get("file") not in CODE_FILES \
+                or not isinstance(item.get("text"), str) or any(
+                    not isinstance(item.get(k), int) or isinstance(item.get(k), bool)
+                    or item[k] < 1 for k in ("row", "column")):
+            raise ValueError(problem + " (file: agent_code or device_code; row, column ≥ 1)")
+
+
 class Faults:
     """Standing faults plus the queue of fail_next rules."""
 
@@ -105,6 +121,7 @@ class Faults:
         if not isinstance(quirks, list) or any(q not in PAGINATION_QUIRKS for q in quirks):
             allowed = ", ".join(PAGINATION_QUIRKS)
             raise ValueError(f"'pagination_quirks' must be a list of: {allowed}")
+        _check_warnings(new["compile_warnings"])
         for key in ("latency_path", "error_path"):
             if new[key] is not None:
                 try:

@@ -203,6 +203,16 @@ def test_device_history(client, emu):
 
 
 # -- deployments (§3.5) --------------------------------------------------------------------
+def test_compiler_warnings_of_a_successful_deploy_are_kept(client, alpha_dev, emu):
+    warning = {"file": "device_code", "row": 1, "column": 7, "text": "unused local 'x'"}
+    emu.control("PUT", "/faults", {"compile_warnings": [warning]})
+    d = client.create_deployment(alpha_dev.type, alpha_dev.id, device_code="local x = 1;",
+                                 agent_code="")
+    [item] = d.warnings
+    assert item["status"] == "201" and item["meta"] == [{**warning, "type": "warning"}]
+    assert client.get_deployment(d.id).warnings == []  # only the create answer carries them
+
+
 def test_deployment_crud(client, alpha_dev, emu):
     clear_log(emu)
     d = client.create_deployment(alpha_dev.type, alpha_dev.id, device_code="server.log(1);",

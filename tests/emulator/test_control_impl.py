@@ -18,6 +18,9 @@ from tests.emulator.helpers import (
     assert_ok,
     blinkup,
     by_name,
+    create_group,
+    create_product,
+    deployment_body,
     devices,
     feed,
     get_device,
@@ -496,6 +499,28 @@ def test_faults_roundtrip(emu):
     error_of(raw(emu, "PUT", "/faults", {"error_rate": 2}), 400)
     cleared = emu.control("DELETE", "/faults")
     assert cleared["latency_ms"] == 0
+
+
+def test_compile_warnings_fault_adds_data_meta_on_create_only(emu):
+    """impdesk's `compile_warnings` fault: the real service's warnings on success (§3.5.2)."""
+    warning = {"file": "device_code", "row": 2, "column": 5, "text": "unused local 'x'"}
+    got = emu.control("PUT", "/faults", {"compile_warnings": [warning]})
+    assert got["compile_warnings"] == [warning]
+    grp = create_group(emu, create_product(emu)["id"])
+    resp = emu.post("/deployments", json=deployment_body(grp, "local x = 1;\nlocal y;", ""))
+    assert resp.status_code == 201
+    doc = resp.json()
+    assert doc["data"]["meta"] == [{
+        "status": "201", "title": "Compiler Warning", "detail": "The code compiled with warnings.",
+        "meta": [{**warning, "type": "warning"}]}]
+    assert "meta" not in emu.get(f"/deployments/{doc['data']['id']}").json()["data"]
+    for bad in ([{"file": "x.nut", "row": 1, "column": 1, "text": "t"}],
+                [{"file": "agent_code", "row": 0, "column": 1, "text": "t"}],
+                [{"file": "agent_code", "row": 1, "column": 1}], {"file": "agent_code"}):
+        error_of(raw(emu, "PUT", "/faults", {"compile_warnings": bad}), 400)
+    emu.control("DELETE", "/faults")
+    resp = emu.post("/deployments", json=deployment_body(grp, "local z;", ""))
+    assert "meta" not in resp.json()["data"]
 
 
 def test_fail_next(emu):

@@ -447,17 +447,24 @@ def test_code_helpers(tmp_path, monkeypatch):
         read_code_file(str(tmp_path / "missing.nut"))
 
 
-def test_warnings_keep_the_dialog_open(make_window, qloop, alpha):
-    from impdesk.api.records import Deployment
-    from impdesk.gui.deploy import DeployOutcome, DeployRequest
-
+def test_compiler_warnings_are_listed_and_the_deployment_stands(make_window, qloop, emu, alpha,
+                                                                tmp_path):
+    # The real service may answer a good deploy with warnings (§3.5.2); the emulator sends
+    # them only when told to, through its compile_warnings fault.
+    emu.control("PUT", "/faults", {"compile_warnings": [
+        {"file": "agent_code", "row": 2, "column": 23, "text": "unused parameter 'req'"}]})
+    count = len(deployments_of(emu, alpha["id"]))
     window = make_window()
     dialog = open_dialog(window, qloop, (GROUP, alpha["id"]))
-    dep = Deployment("d1", "deployment", {"sha": "abcdef0123", "description": "w", "_warnings": [
-        {"status": "201", "meta": [{"file": "agent_code", "type": "warning", "row": 1,
-                                    "column": 4, "text": "shadowed"}]}]})
-    dialog.show_result(DeployOutcome(dep), DeployRequest(alpha["id"], AGENT, DEVICE_CODE))
+    agent_path, device_path = write_code(tmp_path)
+    dialog.paths["agent_code"].setText(agent_path)
+    dialog.paths["device_code"].setText(device_path)
+    dialog.submit.click()
+    qloop.run(drain(dialog.tasks))
+    assert len(deployments_of(emu, alpha["id"])) == count + 1  # warnings do not undo it
     assert dialog.isVisible() and dialog.submit.text() == "Close"
-    assert dialog.messages.lines() == ["agent_code:1:4 warning: shadowed"]
+    assert dialog.messages.lines() == ["agent_code:2:23 warning: unused parameter 'req'"]
+    dialog.messages.list.setCurrentRow(0)
+    assert dialog.messages.shown_line == AGENT.splitlines()[1]
     dialog.submit.click()
     assert dialog.result() == dialog.DialogCode.Accepted and not dialog.isVisible()

@@ -252,7 +252,15 @@ def create_deployment(app: Any, req: Request) -> Response:
             "sha": dep.sha,
             "created_at": iso(dep.created_at),
         })
-        return ok({"data": resources.deployment(req.base, store, dep)}, 201)
+        data = resources.deployment(req.base, store, dep)
+        warnings = app.faults.standing.get("compile_warnings") or []
+        if warnings:  # the real service's shape (§3.5.2); only through the control surface
+            data["meta"] = [{
+                "status": "201", "title": "Compiler Warning",
+                "detail": "The code compiled with warnings.",
+                "meta": [{"file": w["file"], "type": "warning", "row": w["row"],
+                          "column": w["column"], "text": w["text"]} for w in warnings]}]
+        return ok({"data": data}, 201)
 
 
 # -- read, update, delete ---------------------------------------------------------------------
