@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -31,7 +31,14 @@ from .proxies import TreeFilterProxy
 from .tasks import TaskSet
 from .tree_model import AccountTreeModel, Column
 from .tree_view import AccountTreeView
-from .window_constants import COUNTS_FLUSH_MS, FILTER_DEBOUNCE_MS, MESSAGE_MS, STATUS_REFRESH_MS
+from .window_constants import (
+    COUNTS_FLUSH_MS,
+    DEFAULT_SIZE,
+    DETAILS_WIDTH,
+    FILTER_DEBOUNCE_MS,
+    MESSAGE_MS,
+    STATUS_REFRESH_MS,
+)
 from .window_loading import LoadingMixin
 from .window_moves import LastMove, MovesMixin
 from .window_session import SessionMixin
@@ -46,6 +53,19 @@ FEATURES.append(__import__(f"{__package__}.appinfo", fromlist=["install"]))  # i
 
 log = logging.getLogger(__name__)
 
+
+
+def default_size() -> tuple[int, int]:
+    """Room for every tree column and the details pane, within 95 % of the screen."""
+    width, height = DEFAULT_SIZE
+    screen = QGuiApplication.primaryScreen()
+    # The offscreen platform's 800 × 600 "screen" is no screen: screenshots get the full size.
+    real = QGuiApplication.platformName() != "offscreen"
+    if real and screen is not None and not screen.availableGeometry().isEmpty():
+        area = screen.availableGeometry()
+        width = min(width, int(area.width() * 0.95))
+        height = min(height, int(area.height() * 0.95))
+    return width, height
 
 class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
     """The top-level window.
@@ -81,7 +101,7 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(self._title(None))
         self.setWindowIcon(app_icon())
-        self.resize(1180, 720)
+        self.resize(*default_size())
 
         self.model = AccountTreeModel(self)
         self.proxy = TreeFilterProxy(self)
@@ -96,7 +116,7 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([820, 360])
+        splitter.setSizes([self.width() - DETAILS_WIDTH, DETAILS_WIDTH])
         self.splitter = splitter
         self.setCentralWidget(splitter)
 

@@ -143,6 +143,8 @@ class AccountTreeModel(TreeUpdatesMixin, DeviceDragDropMixin, QAbstractItemModel
         if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
             return icons.for_node(node)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == Column.DEPLOYMENT:  # the column most often too narrow: its whole text
+                return self._display(node, column) or self._tooltip(node)
             return self._tooltip(node)
         if role == Qt.ItemDataRole.FontRole and (node.pending or node.kind in (OWNER, UNASSIGNED)):
             font = QFont()

@@ -143,6 +143,17 @@ class LoadingMixin:
             await asyncio.sleep(0)
             self.view.resizeColumnToContents(col)
         self.view.setColumnWidth(0, max(self.view.columnWidth(0), 260))
+        # Every column in view at first: the long texts (deployment, name) give way, down to
+        # a useful minimum, and elide; their cells' tooltips hold the whole text.
+        overflow = sum(self.view.columnWidth(c) for c in range(len(Column))) - (
+            self.view.viewport().width())
+        for col, floor in ((Column.DEPLOYMENT, 120), (Column.NAME, 240)):
+            if overflow <= 0:
+                break
+            width = self.view.columnWidth(col)
+            narrower = max(floor, width - overflow)
+            overflow -= width - narrower
+            self.view.setColumnWidth(col, narrower)
 
     def _select_first_device(self) -> None:
         if self.view.selectionModel().hasSelection():

@@ -258,3 +258,22 @@ def test_columns_can_be_hidden_from_the_header_menu(make_window):
     assert window.view.header().isSectionHidden(Column.AGENT)
     assert "Name" not in [a.text() for a in menu.actions()]  # the name column always stays
     assert window.view.column_menu().actions()[Column.AGENT - 1].isChecked() is False
+
+
+def test_first_window_shows_every_column_without_scrolling_sideways(qtbot, demo_window):
+    from impdesk.gui.tree_model import Column
+
+    window = demo_window
+    view = window.view
+    qtbot.waitUntil(lambda: view.horizontalScrollBar().maximum() == 0, timeout=3000)
+    assert sum(view.columnWidth(c) for c in range(len(Column))) <= view.viewport().width()
+    # names are whole; the deployment column gave way, and its tooltip holds the whole text
+    metrics = view.fontMetrics()
+    name_room = view.columnWidth(Column.NAME) - view.indentation() * 3 - 24  # depth, icon
+    longest = max(metrics.horizontalAdvance(n.payload.name) for n in window.model.nodes.values()
+                  if n.kind == "device" and n.payload is not None)
+    assert longest <= name_room
+    group = key_of(window, "group", "Thermo Dev")
+    cell = window.model.index_of(group, Column.DEPLOYMENT)
+    text = window.model.data(cell)
+    assert text and window.model.data(cell, Qt.ItemDataRole.ToolTipRole) == text

@@ -31,7 +31,7 @@ def test_self_test_passes_offscreen(tmp_path):
     assert "ok  emulator: http://127.0.0.1:" in out
     assert "ok  sign in and load the tree: signed in as demo;" in out
     assert " 0 devices" not in out
-    assert "ok  render the window: 1180×720 px, " in out
+    assert "ok  render the window: 1360×780 px, " in out
     assert "ok  app icon: PNG sizes [16, 24, 32, 48, 64, 128, 256, 512]" in out
     assert "ok  SSE sample: 5 events, 2 log entries" in out
     assert "keyring backend: keyring.backends." in out
