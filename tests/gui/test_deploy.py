@@ -468,3 +468,21 @@ def test_compiler_warnings_are_listed_and_the_deployment_stands(make_window, qlo
     assert dialog.messages.shown_line == AGENT.splitlines()[1]
     dialog.submit.click()
     assert dialog.result() == dialog.DialogCode.Accepted and not dialog.isVisible()
+
+
+def test_diff_never_elides_code_it_wraps_long_lines(qtbot):
+    from impdesk.gui.deploy.extras import DiffTable
+
+    long_line = "server.log(" + "x" * 300 + ");"
+    table = DiffTable(side_by_side("a();\n" + long_line + "\nc();\n", "a();\nb();\nc();\n"))
+    qtbot.addWidget(table)
+    table.resize(600, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    assert abs(table.columnWidth(1) - table.columnWidth(3)) <= 1  # both sides stay in view
+    long_row = next(r for r, row in enumerate(table.rows) if row.left == long_line)
+    lines_needed = table.fontMetrics().horizontalAdvance(long_line) // table.columnWidth(1)
+    assert table.rowHeight(long_row) >= table.fontMetrics().height() * lines_needed
+    assert table.rowHeight(0) == table.row_height and table.wrapped == {long_row}
+    table.resize(5000, 300)  # wide enough: the row shrinks back to one line
+    qtbot.waitUntil(lambda: table.rowHeight(long_row) == table.row_height, timeout=2000)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QBrush, QColor, QFontDatabase
+from typing import Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -14,6 +16,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -42,8 +47,51 @@ DARK_LEFT_COLOURS = {"delete": "#5c2b2b", "replace": "#54451f", "insert": "#3333
 DARK_RIGHT_COLOURS = {"insert": "#264d2b", "replace": "#54451f", "delete": "#333333"}
 
 
+CELL_PADDING = 4  # pixels left and right of the code in a cell
+WRAP = Qt.TextFlag.TextWrapAnywhere  # long tokens (strings, base64) wrap too
+
+
+class CodeCellDelegate(QStyledItemDelegate):
+    """Code cells drawn whole: a line wider than its column wraps, anywhere, inside its row."""
+
+    def __init__(self, table: QTableWidget) -> None:
+        super().__init__(table)
+        self.table = table
+
+    def text_height(self, text: str, width: int) -> int:
+        metrics = self.table.fontMetrics()
+        return metrics.boundingRect(QRect(0, 0, max(1, width), 1 << 20),
+                                    int(WRAP), text).height()
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        style = opt.widget.style() if opt.widget else self.table.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setFont(opt.font)
+        painter.setPen(opt.palette.color(role))
+        rect = opt.rect.adjusted(CELL_PADDING, 1, -CELL_PADDING, 0)
+        painter.drawText(rect, int(WRAP | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
+                         text)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        width = self.table.columnWidth(index.column()) - 2 * CELL_PADDING
+        text = str(index.data() or "")
+        return QSize(width, self.text_height(text, width) + 4)
+
+
 class DiffTable(QTableWidget):
-    """Two code columns next to each other, with line numbers; changed lines coloured."""
+    """Two code columns next to each other, with line numbers; changed lines coloured.
+
+    Code is never elided: both sides keep half the room each, and a line too long for its
+    half wraps onto more lines of its row (only those rows grow, so big files stay cheap).
+    """
 
     def __init__(self, rows: list[DiffRow], parent: QWidget | None = None) -> None:
         super().__init__(len(rows), 4, parent)
@@ -62,14 +110,20 @@ class DiffTable(QTableWidget):
                           (2, QHeaderView.ResizeMode.ResizeToContents),
                           (3, QHeaderView.ResizeMode.Stretch)):
             header.setSectionResizeMode(col, mode)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.code_delegate = CodeCellDelegate(self)
+        for col in (1, 3):
+            self.setItemDelegateForColumn(col, self.code_delegate)
+        self.row_height = self.fontMetrics().height() + 4
+        self.verticalHeader().setDefaultSectionSize(self.row_height)
+        self.wrapped: set[int] = set()  # rows grown to show a long line whole
         for r, row in enumerate(rows):
             cells = (str(row.left_no or ""), row.left, str(row.right_no or ""), row.right)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c in (0, 2):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
+                                          | Qt.AlignmentFlag.AlignTop)
                 self.setItem(r, c, item)
         self.dark: bool | None = None
         self.restyle()
@@ -96,6 +150,24 @@ class DiffTable(QTableWidget):
         super().changeEvent(event)
         if theme.palette_changed(event):
             self.restyle()
+
+    def wrap_long_rows(self) -> None:
+        """Grow the rows whose line is wider than its half; shrink those that fit again."""
+        char = max(1, self.fontMetrics().horizontalAdvance("M"))  # a fixed-width font
+        fits = (min(self.columnWidth(1), self.columnWidth(3)) - 2 * CELL_PADDING) // char
+        if fits <= 0:
+            return
+        long_rows = {r for r, row in enumerate(self.rows)
+                     if max(len(row.left), len(row.right)) > fits}
+        for r in self.wrapped - long_rows:
+            self.setRowHeight(r, self.row_height)
+        for r in long_rows:
+            self.resizeRowToContents(r)
+        self.wrapped = long_rows
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.wrap_long_rows()
 
 
 class DiffDialog(QDialog):
