@@ -24,11 +24,11 @@ from ..api.records import Device
 from ..core import gcpause
 from ..core.services import AccountService
 from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, TreeNode
-from . import manage, theme
+from . import dialogs, manage, theme
 from .details import DetailsPane
 from .identity import DEMO_BADGE_STYLE, ConnectionInfo, DemoAccount, app_icon
 from .proxies import TreeFilterProxy
-from .tasks import TaskSet
+from .tasks import Changes, TaskSet
 from .tree_model import AccountTreeModel, Column
 from .tree_view import AccountTreeView
 from .window_constants import (
@@ -37,6 +37,7 @@ from .window_constants import (
     DETAILS_WIDTH,
     FILTER_DEBOUNCE_MS,
     MESSAGE_MS,
+    QUIT_ANYWAY,
     STATUS_REFRESH_MS,
 )
 from .window_loading import LoadingMixin
@@ -91,6 +92,8 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self.info = info
         self.settings = settings or QSettings()
         self.tasks = TaskSet()
+        self.changes = Changes()  # what is being sent right now: quitting asks first
+        self._quit_anyway = False
         self.service: AccountService | None = None
         self.ready = asyncio.Event() if _has_loop() else None
         self.last_move: LastMove | None = None
@@ -361,6 +364,10 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self._header_restored = header is not None and self.view.header().restoreState(header)
 
     def closeEvent(self, event: Any) -> None:
+        if self.changes.labels() and not self._quit_anyway and _has_loop():
+            event.ignore()  # never a half-sent change without asking; the answer comes async
+            self.tasks.spawn(self._confirm_quit())
+            return
         self.settings.setValue(keys.GEOMETRY, self.saveGeometry())
         self.settings.setValue(keys.WINDOW_STATE, self.saveState())
         self.settings.setValue(keys.TREE_HEADER, self.view.header().saveState())
@@ -369,6 +376,22 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self.tasks.cancel_all()
         gcpause.release()
         super().closeEvent(event)
+
+    async def _confirm_quit(self) -> None:
+        """Ask before quitting while changes are in flight; close when the user says so."""
+        labels = self.changes.labels()
+        if not labels:
+            self.close()
+            return
+        text = self.tr("impdesk is still sending changes to impCentral:\n\n%s\n\nIf you quit "
+                       "now, what has not been sent stays undone and the report of what was "
+                       "done is lost.") % "\n".join(f"  \u2022 {label}" for label in labels)
+        if await dialogs.confirm(self, self.tr("Quit impdesk"), text, QUIT_ANYWAY):
+            self._quit_anyway = True
+            self.close()
+        else:
+            self.statusBar().showMessage(self.tr("Still sending: %s") % "; ".join(labels),
+                                         MESSAGE_MS)
 
     def _about(self) -> None:
         from .appinfo import AboutDialog

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Callable, Coroutine
+import itertools
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -60,3 +62,24 @@ class TaskSet:
 
     def __len__(self) -> int:
         return len(self._tasks)
+
+
+class Changes:
+    """What the app is sending to the service right now, so that quitting can warn first."""
+
+    def __init__(self) -> None:
+        self._active: dict[int, str] = {}
+        self._tokens = itertools.count()
+
+    @contextlib.contextmanager
+    def sending(self, label: str) -> Iterator[None]:
+        """Mark the block as a change in flight, described to people by `label`."""
+        token = next(self._tokens)
+        self._active[token] = label
+        try:
+            yield
+        finally:
+            del self._active[token]
+
+    def labels(self) -> list[str]:
+        return list(self._active.values())

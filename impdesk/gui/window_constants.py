@@ -9,3 +9,4 @@ DRAIN_ROWS = 100  # devices inserted under one group at a time
 COUNTS_FLUSH_MS = 250  # while devices stream in, the tree's counts repaint this often
 DEFAULT_SIZE = (1360, 780)  # the first window: every tree column and the details pane fit
 DETAILS_WIDTH = 350  # the details pane's first width: whole timestamps and ids
+QUIT_ANYWAY = "Quit anyway"  # the quit confirmation's action (also its headless answer key)

@@ -73,9 +73,13 @@ class MovesMixin:
         pending_keys = [(DEVICE, d) for d in allowed]
         self.model.set_pending(pending_keys, "moving")
         self.statusBar().showMessage(self.tr("Moving %d device(s)…") % len(allowed))
+        label = (self.tr("Moving %d device(s) to %s") % (
+            len(allowed), self._group_name(target_group_id)) if target_group_id
+            else self.tr("Unassigning %d device(s)") % len(allowed))
         try:
-            outcome = await run_blocking(service.move_devices, allowed, target_group_id,
-                                         unbond_key)
+            with self.changes.sending(label):
+                outcome = await run_blocking(service.move_devices, allowed, target_group_id,
+                                             unbond_key)
         except ApiError as exc:
             self.model.set_pending(pending_keys, None)  # rolled back: nothing moved
             self._journal_move(target_group_id, {d: str(exc) for d in allowed})
@@ -176,15 +180,16 @@ class MovesMixin:
         if not await dialogs.confirm(self, word, self.tr("%s %s%s?") % (word, names, more), word):
             return
         results: dict[str, str] = {}
-        for node in targets:
-            try:
-                if node.kind == GROUP:
-                    await run_blocking(client.restart_device_group, node.id, conditional)
-                else:
-                    await run_blocking(client.restart_device, node.id, conditional)
-                results[node.id] = "ok"
-            except ApiError as exc:
-                results[node.id] = str(exc)  # status, code, title: detail (verbatim)
+        with self.changes.sending(self.tr("%s of %d item(s)") % (word, len(targets))):
+            for node in targets:
+                try:
+                    if node.kind == GROUP:
+                        await run_blocking(client.restart_device_group, node.id, conditional)
+                    else:
+                        await run_blocking(client.restart_device, node.id, conditional)
+                    results[node.id] = "ok"
+                except ApiError as exc:
+                    results[node.id] = str(exc)  # status, code, title: detail (verbatim)
         failed = {k: v for k, v in results.items() if v != "ok"}
         self.last_restart_results = results
         rows = [(self.model.data(self.model.index_of(n.key), 0), n.kind, results[n.id])

@@ -350,3 +350,33 @@ def test_unassign_of_a_device_that_already_left_counts_as_done(make_window, emu,
     outcome = service.move_devices([device.id], None)
     assert outcome.applied == [device.id] and not outcome.refused
     assert service.device(device.id).devicegroup_id is None
+
+
+@pytest.mark.parametrize("quit_anyway", [False, True])
+def test_quitting_during_a_move_asks_first(qloop, demo_window, emu, headless, quit_anyway):
+    import asyncio
+
+    window = demo_window
+    garage = key_of(window, DEVICE, "Garage sensor")
+    ws_beta = key_of(window, GROUP, "WS Beta")
+    emu.control("PUT", "/faults", {"latency_ms": 600, "latency_path": "relationships/devices"})
+    headless["Quit anyway"] = quit_anyway
+
+    async def scenario() -> None:
+        move = asyncio.ensure_future(window.move_devices([garage[1]], ws_beta[1]))
+        await _until(lambda: window.changes.labels())
+        assert window.changes.labels() == ["Moving 1 device(s) to WS Beta"]
+        window.close()
+        if quit_anyway:
+            await _until(lambda: not window.isVisible())
+            assert not move.done()  # it went while the change was still on its way
+        else:
+            await _until(lambda: "Still sending" in status(window))
+            assert window.isVisible()
+        await move
+        assert window.changes.labels() == []
+
+    qloop.run(scenario())
+    assert server_group(emu, garage[1]) == ws_beta[1]
+    window.close()  # nothing in flight now: it simply closes
+    assert not window.isVisible()

@@ -213,6 +213,12 @@ class DeployFeature(QObject):
     async def deploy(self, request: DeployRequest, notify: bool = True) -> DeployOutcome:
         """Create the deployment, then the chosen restart and minimum; raises ApiError
         (CompileError for code that does not compile) when nothing was created."""
+        group = self.group(request.group_id)
+        label = self.tr("Deploying to %s") % (group.name if group else request.group_id)
+        with self.window.changes.sending(label):
+            return await self._deploy(request, notify)
+
+    async def _deploy(self, request: DeployRequest, notify: bool) -> DeployOutcome:
         client = self.client
         group = self.group(request.group_id)
         if client is None or group is None:

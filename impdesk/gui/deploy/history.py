@@ -217,7 +217,9 @@ class HistoryDialog(QDialog):
         show_error(self.error, None)
         self._on_selection()
         try:
-            return await work
+            with self.feature.window.changes.sending(
+                    self.tr("Deployments of %s") % self.group.name):
+                return await work
         except ApiError as exc:
             code = f" [{exc.code}]" if exc.code else ""
             show_error(self.error, self.tr("The service refused: %s%s") % (exc.user_message,

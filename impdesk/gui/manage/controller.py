@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog
 from ...api.errors import ApiError
 from ...api.records import FIXTURE_TYPES, PRODUCTION_TYPES, Device, DeviceGroup, Product
 from ...core.cascade import (
+    SELECTION,
     CascadeReport,
     apply_report,
     error_text,
@@ -108,7 +109,8 @@ class ManageController(QObject):
     async def _call(self, action: str, target: str, fn: Any, *args: Any, **kw: Any) -> Any:
         """Run a Manager call off the UI thread; journal its failure and re-raise it."""
         try:
-            return await run_blocking(fn, *args, **kw)
+            with self.window.changes.sending(f"{action}: {target}"):
+                return await run_blocking(fn, *args, **kw)
         except (ApiError, InputError) as exc:
             self.failed(action, target, exc)
             raise
@@ -325,9 +327,13 @@ class ManageController(QObject):
         def on_step(index: int, state: str, message: str) -> None:
             loop.call_soon_threadsafe(dialog.set_step, index, state, message)
 
-        report = await run_blocking(run_cascade, svc.client, plan, unbond_key, on_step)
-        await asyncio.sleep(0)  # let the last step updates land before the report
-        await run_blocking(apply_report, svc.client, svc.snapshot, report)
+        what = (plan.root_name if plan.root_kind == SELECTION
+                else f"{plan.root_kind} \u201c{plan.root_name}\u201d")
+        with self.window.changes.sending(self.tr("Deleting %s (%d steps)") % (
+                what, len(plan.steps))):
+            report = await run_blocking(run_cascade, svc.client, plan, unbond_key, on_step)
+            await asyncio.sleep(0)  # let the last step updates land before the report
+            await run_blocking(apply_report, svc.client, svc.snapshot, report)
         for result in report.results:
             self.journal.record(result.step.action, result.step.name or result.step.target_id,
                                 OK if result.ok else result.message)
