@@ -288,6 +288,8 @@ def test_show_logs_from_the_tree_and_closing_docks_frees_slots(window, emu, qloo
     assert window.logs.docks[-1].windowTitle() == f"Logs — {window.logs._name(ids[0])}"
     second = open_view(window, qloop, ids[1:3])
     assert window.logs.session.live == ids[:3]
+    assert window.logs.docks[-1].windowTitle() == (
+        f"Logs — {window.logs._name(ids[1])} and 1 more")
     window.logs.docks[-1].close()  # the second view: its two slots are freed
     qtbot.waitUntil(lambda: window.logs.session.live == ids[:1], timeout=3000)
     assert second not in window.logs.views and reader_threads()

@@ -137,8 +137,11 @@ class LogsFeature(QObject):
         view = LogView(session, device_ids, self._name, note=note, max_lines=max_lines, utc=utc,
                        page_size=self.page_size, on_settings=self._save_setting)
         self._count += 1
-        dock = LogDock(view, self.tr("Logs — %s") % (title or self._name(device_ids[0])),
-                       self.window)
+        if not title:
+            title = self._name(device_ids[0])
+            if len(device_ids) > 1:
+                title = self.tr("%s and %d more") % (title, len(device_ids) - 1)
+        dock = LogDock(view, self.tr("Logs — %s") % title, self.window)
         dock.setObjectName(f"logsDock{self._count}")
         dock.destroyed.connect(lambda _=None, d=dock: self._forget(d))
         window = self.window
