@@ -236,6 +236,10 @@ class AccountTreeModel(TreeUpdatesMixin, DeviceDragDropMixin, QAbstractItemModel
             return (rank, self.stats(node)[0], "")
         return (rank, 0, self._display(node, column).casefold())
 
+    def filter_text(self, node: TreeNode) -> str:
+        """What the filter box searches: name, type, and a device's id, MAC and agent id."""
+        return self._filter_text(node)
+
     def _filter_text(self, node: TreeNode) -> str:
         p = node.payload
         parts = [self._display(node, Column.NAME), self._display(node, Column.TYPE)]

@@ -277,3 +277,19 @@ def test_first_window_shows_every_column_without_scrolling_sideways(qtbot, demo_
     cell = window.model.index_of(group, Column.DEPLOYMENT)
     text = window.model.data(cell)
     assert text and window.model.data(cell, Qt.ItemDataRole.ToolTipRole) == text
+
+
+def test_filter_follows_renames_made_while_it_is_active(qtbot, qloop, demo_window, emu):
+    window = demo_window
+    garden, attic = key_of(window, DEVICE, "Garden sensor"), key_of(window, DEVICE, "Attic sensor")
+    set_filter(qtbot, window, "garden")
+    assert visible_tree(window) == {"Weather Station": {"WS Dev": {"Garden sensor": {}}}}
+    for key, name in ((garden, "Herb bed"), (attic, "Garden shed")):
+        assert emu.patch(f"/devices/{key[1]}", json={"data": {
+            "type": "device", "id": key[1], "attributes": {"name": name}}}).ok
+    window.tasks.spawn(window.refresh())
+    settle(qloop, window)
+    # the proxy's remembered matches are dropped when the rows change: no stale answer
+    assert visible_tree(window) == {"Weather Station": {"WS Dev": {"Garden shed": {}}}}
+    set_filter(qtbot, window, "")
+    assert "Herb bed" in visible_tree(window)["Weather Station"]["WS Dev"]
