@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from ..core.tree import (
     DEVICE,
@@ -18,6 +18,12 @@ from ..core.tree import (
     plan,
 )
 from .tree_roles import NCOLS, Column, Role
+
+# The overload of layout(AboutToBe)Changed that names the parents whose rows change.
+_PARENTS = "QList<QPersistentModelIndex>"
+_PENDING_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole,
+                  Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.DecorationRole,
+                  Qt.ItemDataRole.AccessibleTextRole]
 
 
 class TreeUpdatesMixin:
@@ -60,8 +66,9 @@ class TreeUpdatesMixin:
         for key, parent_key in todo.moved:
             node = self.nodes[key]
             touched.update({node.parent.key if node.parent else ROOT_KEY, parent_key})
-            self.move_node(key, parent_key)
-            node.payload = shape.payloads.get(key)
+        self.move_nodes(todo.moved)
+        for key, _parent_key in todo.moved:
+            self.nodes[key].payload = shape.payloads.get(key)
         for key in todo.removed:
             node = self.nodes.get(key)
             if node is not None and node.parent is not None:
@@ -103,11 +110,48 @@ class TreeUpdatesMixin:
         self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
 
     def set_pending(self, keys: list[Key], pending: str | None) -> None:
+        # Only the look changes: with the roles named, the sorting proxy repaints the row
+        # instead of checking its place again (196 rows twice: 40,000 comparisons).
         for key in keys:
             node = self.nodes.get(key)
             if node is not None:
                 node.pending = pending
-                self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
+                self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1),
+                                      _PENDING_ROLES)
+
+    def move_nodes(self, moves: list[tuple[Key, Key]]) -> None:
+        """Move rows under other parents (appended): one row with beginMoveRows, many in one
+        layout change.
+
+        Row by row, the sorting proxy re-sorts both parents after every single move: 196
+        devices into a group of 200 cost 363,000 comparisons and a 2.2 s stall. One layout
+        change lets it re-sort each touched parent once.
+        """
+        todo = [(self.nodes[k], self.nodes[p]) for k, p in moves
+                if k in self.nodes and p in self.nodes and self.nodes[k].parent is not None
+                and self.nodes[k].parent is not self.nodes[p]]
+        if len(todo) <= 1:
+            for node, parent in todo:
+                self.move_node(node.key, parent.key)
+            return
+        parents = {node.parent for node, _ in todo} | {parent for _, parent in todo}
+        hint = ([] if self.root in parents else
+                [QPersistentModelIndex(self.index_of(p.key)) for p in parents])
+        self.layoutAboutToBeChanged[_PARENTS].emit(hint)
+        held = self.persistentIndexList()
+        targets = [(index.internalPointer(), index.column()) for index in held]
+        moving = {id(node) for node, _ in todo}
+        for old_parent in {node.parent for node, _ in todo}:
+            old_parent.children = [c for c in old_parent.children if id(c) not in moving]
+        for node, parent in todo:
+            node.parent = parent
+            parent.children.append(node)
+        self.revision += 1
+        self.changePersistentIndexList(held, [
+            self.createIndex(node.row(), column, node) if isinstance(node, TreeNode)
+            and node.parent is not None else QModelIndex() for node, column in targets])
+        self.layoutChanged[_PARENTS].emit(hint)
+        self._refresh_counts({p.key for p in parents})
 
     def move_node(self, key: Key, new_parent_key: Key) -> bool:
         """Move a row under another parent (appended); False when impossible."""
