@@ -6,7 +6,15 @@ import asyncio
 import logging
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -151,6 +159,9 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         for feature in FEATURES:
             feature.install(self)
         self.model.assign_requested.connect(self._on_assign_requested)
+        self.model.rows_moving.connect(self._remember_moving)
+        self.model.rows_moved.connect(self._restore_moved)
+        self._moving: tuple[list, Any] = ([], None)  # selected keys and the current key
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.model.dataChanged.connect(self._on_model_data_changed)
@@ -274,6 +285,31 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
             if node is not self.model.root:
                 nodes.append(node)
         return nodes
+
+    def _remember_moving(self, keys: list) -> None:
+        """Devices are about to leave their rows: note which were selected and current."""
+        moving = set(keys)
+        selected = [n.key for n in self.selected_nodes() if n.key in moving]
+        current = self.model.node(self.proxy.mapToSource(self.view.currentIndex()))
+        self._moving = (selected, current.key if current.key in moving else None)
+
+    def _restore_moved(self, _keys: list) -> None:
+        """Select again, in their new rows, the devices that were selected before a move."""
+        selected, current = self._moving
+        self._moving = ([], None)
+        selection = QItemSelection()
+        for key in selected:
+            index = self.proxy.mapFromSource(self.model.index_of(key))
+            if index.isValid():
+                selection.select(index, index)
+        flags = QItemSelectionModel.SelectionFlag
+        model = self.view.selectionModel()
+        if not selection.isEmpty():
+            model.select(selection, flags.Select | flags.Rows)
+        if current is not None:
+            index = self.proxy.mapFromSource(self.model.index_of(current))
+            if index.isValid():
+                model.setCurrentIndex(index, flags.NoUpdate)
 
     def selected_device_ids(self) -> list[str]:
         return [n.id for n in self.selected_nodes() if n.kind == DEVICE]

@@ -13,6 +13,11 @@ DEVICE_IDS_MIME = "application/x-impdesk-device-ids"
 _BASE_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _DRAG_FLAGS = _BASE_FLAGS | Qt.ItemFlag.ItemIsDragEnabled
 _DROP_FLAGS = _BASE_FLAGS | Qt.ItemFlag.ItemIsDropEnabled
+# A device is a leaf for good: views and the sorting proxy then never ask it for children
+# (without the flag the proxy kept a child mapping per device, 10,000 of them, and walked them
+# all for every inserted or removed row).
+_DEVICE_FLAGS = _DRAG_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
+_PENDING_DEVICE_FLAGS = _BASE_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
 
 class DeviceDragDropMixin:
@@ -23,8 +28,8 @@ class DeviceDragDropMixin:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         node = self.node(index)  # flags are asked per painted cell: precomputed combinations
-        if node.kind == DEVICE and not node.pending:
-            return _DRAG_FLAGS
+        if node.kind == DEVICE:
+            return _PENDING_DEVICE_FLAGS if node.pending else _DEVICE_FLAGS
         if node.kind in (GROUP, UNASSIGNED):
             return _DROP_FLAGS
         return _BASE_FLAGS

@@ -45,9 +45,13 @@ class AccountTreeModel(TreeUpdatesMixin, DeviceDragDropMixin, QAbstractItemModel
 
     Signals:
         assign_requested(list[str] device ids, str target group id or "" for Unassigned)
+        rows_moving(list[Key]) / rows_moved(list[Key]): devices are about to be taken out
+            and put back under new parents (removed and inserted rows, see `move_nodes`)
     """
 
     assign_requested = Signal(list, str)
+    rows_moving = Signal(list)
+    rows_moved = Signal(list)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)

@@ -124,6 +124,47 @@ def test_model_passes_modeltester_and_keeps_passing_while_it_changes(
     assert resets == []
 
 
+@pytest.mark.parametrize("checked", ["model", "proxy"])
+@pytest.mark.parametrize("force_py", [False, True], ids=["qt-tester", "py-tester"])
+def test_batch_moves_of_scattered_devices_and_a_group_keep_the_model_consistent(
+        qtmodeltester, service, force_py, checked):
+    """Devices leave in runs of removed rows and arrive in runs of inserted rows; a container
+    moves in one layout change; the tester (on the model and on a sorting proxy) sees both."""
+    model = AccountTreeModel()
+    model.reset_to(service.shape())
+    proxy = TreeFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(Column.NAME, Qt.SortOrder.AscendingOrder)
+    qtmodeltester.check(model if checked == "model" else proxy, force_py=force_py)
+    moving, moved, removed = [], [], []
+    model.rows_moving.connect(moving.append)
+    model.rows_moved.connect(moved.append)
+    model.rowsAboutToBeRemoved.connect(lambda parent, first, last: removed.append(
+        (model.node(parent).key, first, last)))
+    shape = service.shape()
+    groups, snap = service.snapshot.device_groups, service.snapshot
+    ws_dev, ws_beta = by_name(groups, "WS Dev"), by_name(groups, "WS Beta")
+    ws_devices = [c.key for c in model.nodes[(GROUP, ws_dev.id)].children]
+    scattered = ws_devices[::2]  # rows 0, 2, 4: three runs of one row
+    for key in scattered:
+        shape.parents[key] = (GROUP, ws_beta.id)
+    thermo = by_name(snap.products, "Smart Thermostat")
+    tracker_dev = by_name(groups, "Tracker Dev")
+    shape.parents[(GROUP, tracker_dev.id)] = (PRODUCT, thermo.id)  # a container moves
+    selected_before = model.nodes[(GROUP, tracker_dev.id)].children[:]
+
+    model.apply(shape)
+
+    assert_model_matches(model, shape)
+    assert moving == [scattered] and moved == [scattered]
+    assert [r for r in removed if r[0] == (GROUP, ws_dev.id)] == [
+        ((GROUP, ws_dev.id), row, row) for row in (4, 2, 0)]  # from the end, run by run
+    assert model.nodes[(GROUP, tracker_dev.id)].children == selected_before  # subtree kept
+    beta = model.index_of((GROUP, ws_beta.id), Column.STATE)
+    assert model.data(beta, Qt.ItemDataRole.DisplayRole).startswith(
+        f"{4 + len(scattered)} devices")
+
+
 @pytest.mark.parametrize("force_py", [False, True], ids=["qt-tester", "py-tester"])
 def test_filter_proxy_passes_modeltester_while_filtering_sorting_and_changing(
         qtmodeltester, service, emu, force_py):
