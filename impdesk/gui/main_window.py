@@ -162,6 +162,7 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self.model.rows_moving.connect(self._remember_moving)
         self.model.rows_moved.connect(self._restore_moved)
         self._moving: tuple[list, Any] = ([], None)  # selected keys and the current key
+        self._shown_node: TreeNode | None = None  # the node the details pane shows
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.model.dataChanged.connect(self._on_model_data_changed)
@@ -317,6 +318,7 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
     def _on_selection(self, *_: Any) -> None:
         nodes = self.selected_nodes()
         node = nodes[0] if len(nodes) == 1 else None
+        self._shown_node = node
         extra = None
         if node is not None and node.kind in (PRODUCT, GROUP, UNASSIGNED):
             total, online = self.model.stats(node)
@@ -324,9 +326,15 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self.details.show_node(node, extra)
         self._update_actions()
 
-    def _on_model_data_changed(self, top_left: QModelIndex, *_: Any) -> None:
-        nodes = self.selected_nodes()
-        if len(nodes) == 1 and self.model.node(top_left) is nodes[0]:
+    def _on_model_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex,
+                               *_: Any) -> None:
+        # Thousands of rows change in a status refresh: compare with the node the details
+        # pane shows instead of asking the selection model every time.
+        shown = self._shown_node
+        if shown is None or shown.parent is None:
+            return
+        parent = self.model.node(top_left).parent
+        if parent is shown.parent and top_left.row() <= shown.row() <= bottom_right.row():
             self._on_selection()
 
     def _apply_filter(self) -> None:

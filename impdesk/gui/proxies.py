@@ -10,11 +10,6 @@ from ..core.tree import TreeNode
 from .tree_model import AccountTreeModel, Role
 
 
-def _change_signals(model: Any) -> tuple[Any, ...]:
-    """The source signals after which a node's filter text may differ."""
-    return (model.dataChanged, model.modelReset, model.rowsInserted, model.layoutChanged)
-
-
 class TreeFilterProxy(QSortFilterProxyModel):
     """Matches name, device id, MAC, agent id and type; keeps ancestors and children of matches."""
 
@@ -29,22 +24,22 @@ class TreeFilterProxy(QSortFilterProxyModel):
         self.setDynamicSortFilter(True)
         self._needle = ""
         self._tree: AccountTreeModel | None = None
-        # Whether a node's own text matches the needle; recursive filtering asks several
-        # times per row, so each node's text is read and searched once per needle.
-        self._hits: dict[TreeNode, bool] = {}
+        # Whether a node's own text matches the needle, for the payload and pending mark it
+        # had then: recursive filtering asks several times per row, so each node's text is
+        # read and searched once per needle, and again only when its payload changes. (The
+        # proxy re-filters a changed row before any slot of ours could forget the answer.)
+        self._hits: dict[TreeNode, tuple[Any, Any, bool]] = {}
 
     def setSourceModel(self, model: Any) -> None:
         old = self.sourceModel()
         if old is not None:
-            for signal in _change_signals(old):
-                signal.disconnect(self._forget_hits)
+            old.modelReset.disconnect(self._forget_hits)
         self._tree = model if isinstance(model, AccountTreeModel) else None
         super().setSourceModel(model)
         if model is not None:
-            for signal in _change_signals(model):
-                signal.connect(self._forget_hits)
+            model.modelReset.connect(self._forget_hits)  # the old nodes are gone
 
-    def _forget_hits(self, *_: Any) -> None:
+    def _forget_hits(self) -> None:
         self._hits.clear()
 
     def set_text(self, text: str) -> None:
@@ -75,9 +70,10 @@ class TreeFilterProxy(QSortFilterProxyModel):
             return False
         node = parent.children[source_row]
         hit = self._hits.get(node)
-        if hit is None:
-            hit = self._hits[node] = self._needle in tree.filter_text(node).casefold()
-        return hit
+        if hit is None or hit[0] is not node.payload or hit[1] != node.pending:
+            hit = self._hits[node] = (node.payload, node.pending,
+                                      self._needle in tree.filter_text(node).casefold())
+        return hit[2]
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex,
                  right: QModelIndex | QPersistentModelIndex) -> bool:

@@ -74,9 +74,8 @@ class TreeUpdatesMixin:
             if node is not None and node.parent is not None:
                 touched.add(node.parent.key)
                 self._remove(node)
-        for key in todo.changed:
-            self.set_payload(key, shape.payloads.get(key))
-            touched.add(key)
+        self._change_payloads([(key, shape.payloads.get(key)) for key in todo.changed])
+        touched.update(todo.changed)
         if todo.added or todo.moved or todo.removed or todo.changed:
             self._refresh_counts(touched)
 
@@ -108,6 +107,37 @@ class TreeUpdatesMixin:
         node.payload = payload
         self.revision += 1
         self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
+
+    def _change_payloads(self, changes: list[tuple[Key, Any]]) -> None:
+        """New payloads in place, announced in few dataChanged ranges.
+
+        A status refresh of a big fleet changes thousands of rows (RSSI, online). One
+        dataChanged per row, over all columns, made the sorting proxy check every row's place
+        and filter (3,000 rows: a 1 s stall). Rows whose name and filter text stay the same
+        are announced per parent as one range that leaves out the name column, the column
+        the tree sorts and filters by unless the user sorts by another one.
+        """
+        renamed: list[TreeNode] = []
+        by_parent: dict[int, tuple[TreeNode, list[int]]] = {}
+        for key, payload in changes:
+            node = self.nodes.get(key)
+            if node is None or node.parent is None:
+                continue
+            before = self._filter_text(node)
+            node.payload = payload
+            if self._filter_text(node) != before:
+                renamed.append(node)
+            else:
+                by_parent.setdefault(id(node.parent), (node.parent, []))[1].append(node.row())
+        if not changes:
+            return
+        self.revision += 1
+        for node in renamed:
+            self.dataChanged.emit(self.index_of(node.key, 0), self.index_of(node.key, NCOLS - 1))
+        for parent, rows in by_parent.values():
+            parent_index = self.index_of(parent.key)
+            self.dataChanged.emit(self.index(min(rows), 1, parent_index),
+                                  self.index(max(rows), NCOLS - 1, parent_index))
 
     def set_pending(self, keys: list[Key], pending: str | None) -> None:
         # Only the look changes: with the roles named, the sorting proxy repaints the row
@@ -273,7 +303,7 @@ class TreeUpdatesMixin:
     def _emit_counts(self, keys: set[Key]) -> None:
         roles = [Qt.ItemDataRole.DisplayRole, Role.SORT]
         for key in keys:
-            if key in self.nodes:
+            if key in self.nodes and key[0] != DEVICE:  # only containers show counts
                 idx = self.index_of(key, Column.STATE)
                 self.dataChanged.emit(idx, idx, roles)
 
