@@ -119,6 +119,13 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self.proxy.setSourceModel(self.model)
         self.view = AccountTreeView(self)
         self.view.setModel(self.proxy)
+        # The selection, read once per change (before any feature's slot asks for it):
+        # selectedRows() on 10,000 selected rows took 2.5 s, and five slots asked.
+        self._selection: list[TreeNode] | None = None
+        self.view.selectionModel().selectionChanged.connect(self._forget_selection)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                       self.proxy.layoutChanged, self.proxy.modelReset):
+            signal.connect(self._forget_selection)
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         self.details = DetailsPane(self)
         splitter = QSplitter(self)
@@ -280,11 +287,25 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
 
     # -- selection, details, filter ------------------------------------------------------------
     def selected_nodes(self) -> list[TreeNode]:
+        if self._selection is None:
+            self._selection = self._read_selection()
+        return list(self._selection)
+
+    def _forget_selection(self, *_: Any) -> None:
+        self._selection = None
+
+    def _read_selection(self) -> list[TreeNode]:
+        """The selected rows' nodes, range by range (rows are selected whole)."""
         nodes: list[TreeNode] = []
-        for index in self.view.selectionModel().selectedRows(0):
-            node = self.model.node(self.proxy.mapToSource(index))
-            if node is not self.model.root:
-                nodes.append(node)
+        seen: set[int] = set()
+        proxy, root = self.proxy, self.model.root
+        for selected in self.view.selectionModel().selection():
+            parent = selected.parent()
+            for row in range(selected.top(), selected.bottom() + 1):
+                node = self.model.node(proxy.mapToSource(proxy.index(row, 0, parent)))
+                if node is not root and id(node) not in seen:
+                    seen.add(id(node))
+                    nodes.append(node)
         return nodes
 
     def _remember_moving(self, keys: list) -> None:
