@@ -186,6 +186,8 @@ class TreeUpdatesMixin:
             rows = [r for r, child in enumerate(parent.children) if id(child) in ids]
             for first, last in reversed(_runs(rows)):  # from the end: earlier rows keep place
                 self.beginRemoveRows(self.index_of(parent.key), first, last)
+                for gone in parent.children[first:last + 1]:
+                    gone.parent = None  # out of the tree until it arrives (as after _remove)
                 del parent.children[first:last + 1]
                 self.revision += 1
                 self.endRemoveRows()
