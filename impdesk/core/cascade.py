@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.errors import ApiError, ErrorItem
+from ..api.paging import PAGE_SIZE
 from ..api.records import FIXTURE_TYPES, Deployment, Device, DeviceGroup
 from ..api.snapshot import Snapshot
 
@@ -323,7 +324,16 @@ def apply_report(client: Any, snap: Snapshot, report: CascadeReport) -> None:
                         if r.ok and r.step.kind == DELETE_PRODUCT}
     moved = [d for r in report.results if r.step.kind == UNASSIGN for d in r.applied]
     fresh: dict[str, Device] = {}
-    for device_id in moved:
+    # They are all unassigned now: one list of the unassigned devices (a request per 100)
+    # beats a request per device once there are more of them than pages.
+    unassigned = sum(1 for d in snap.devices if d.devicegroup_id is None)
+    if moved and -(-(unassigned + len(moved)) // PAGE_SIZE) < len(moved):
+        wanted = set(moved)
+        try:
+            fresh = {d.id: d for d in client.list_devices(unassigned=True) if d.id in wanted}
+        except ApiError as exc:
+            log.info("could not list the unassigned devices: %s", exc.code or exc.status)
+    for device_id in (d for d in moved if d not in fresh):
         try:
             fresh[device_id] = client.get_device(device_id)
         except ApiError as exc:

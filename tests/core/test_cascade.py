@@ -145,7 +145,10 @@ def test_full_cascade_deletes_everything_and_updates_the_snapshot(client, scene,
     for device_id in (scene["blessed"], scene["loose"]):
         device = emu.get(f"/devices/{device_id}").json()["data"]
         assert "devicegroup" not in device["relationships"]
+    emu.control("DELETE", "/requests")
     apply_report(client, snap, report)
+    reads = [r["path"] for r in emu.control("GET", "/requests")["requests"]]
+    assert reads == ["/v5/devices"]  # the unassigned devices in one list, not one by one
     assert scene["product"] not in {p.id for p in snap.products}
     assert not set(groups) & {g.id for g in snap.device_groups}
     assert snap.device_groups and all(g.product_id != scene["product"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote
 
 import pytest
 from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt
@@ -380,3 +381,24 @@ def test_quitting_during_a_move_asks_first(qloop, demo_window, emu, headless, qu
     assert server_group(emu, garage[1]) == ws_beta[1]
     window.close()  # nothing in flight now: it simply closes
     assert not window.isVisible()
+
+
+@pytest.mark.parametrize("target_name", ["WS Beta", None])
+def test_moved_devices_are_read_back_in_one_list_not_one_by_one(qloop, demo_window, emu,
+                                                                target_name):
+    window = demo_window
+    names = ["Garage sensor", "Garden sensor", "Attic sensor", "Shed sensor"]
+    keys = [key_of(window, DEVICE, n) for n in names]
+    target = key_of(window, GROUP, target_name) if target_name else UNASSIGNED_KEY
+    clear_request_log(emu)
+    drop(qloop, window, keys, target)
+    reads = [r for r in emu.control("GET", "/requests")["requests"]
+             if r["method"] == "GET" and r["path"].startswith("/v5/devices")]
+    assert [r["path"] for r in reads] == ["/v5/devices"]  # one page holds them all
+    wanted = (f"filter[devicegroup.id]={target[1]}" if target_name
+              else "filter[devicegroup.owner.id]=null")
+    assert wanted in unquote(reads[0]["query"])
+    for key in keys:
+        assert window.model.nodes[key].parent.key == target
+        device = window.service.device(key[1])
+        assert device.devicegroup_id == (target[1] if target_name else None)
