@@ -286,6 +286,16 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         return " — ".join(parts)
 
     # -- selection, details, filter ------------------------------------------------------------
+    def select_only(self, index: QModelIndex) -> None:
+        """Make one row (a proxy index) the selection and the current row, and show it.
+
+        `view.setCurrentIndex()` would extend the selection instead while Ctrl or Shift
+        happens to be held (it reads the keyboard's modifiers).
+        """
+        flags = QItemSelectionModel.SelectionFlag
+        self.view.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+        self.view.scrollTo(index)
+
     def selected_nodes(self) -> list[TreeNode]:
         if self._selection is None:
             self._selection = self._read_selection()

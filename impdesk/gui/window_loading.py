@@ -162,8 +162,7 @@ class LoadingMixin:
             if node.kind == DEVICE:
                 index = self.proxy.mapFromSource(self.model.index_of(node.key))
                 if index.isValid():
-                    self.view.setCurrentIndex(index)
-                    self.view.scrollTo(index)
+                    self.select_only(index)
                 return
 
     def _counts(self) -> str:

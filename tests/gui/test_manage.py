@@ -96,6 +96,29 @@ def test_create_product_adds_it_to_the_tree_and_journal(make_window, emu, qloop)
     assert (entry.action, entry.target, entry.result) == ("Create product", "Charlie", "ok")
 
 
+def test_a_new_product_is_the_only_selection_even_with_ctrl_held(make_window, emu, qloop):
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtTest import QTest
+
+    window = make_window()
+    assert window.selected_nodes()  # the first device is selected after the load
+    # Ctrl held (as after a Ctrl+key click): a plain setCurrentIndex() would add to the
+    # selection instead of replacing it.
+    QTest.keyPress(window.view, Qt.Key.Key_Control, Qt.KeyboardModifier.ControlModifier)
+    try:
+        assert QGuiApplication.keyboardModifiers() & Qt.KeyboardModifier.ControlModifier
+
+        async def fill(dlg):
+            dlg.name.edit.setText("Delta")
+            return await submit(dlg)
+
+        assert with_dialog(qloop, window.manage, window.manage.new_product(), fill) is None
+    finally:
+        QTest.keyRelease(window.view, Qt.Key.Key_Control)
+    [made] = emu_named(emu, "/products", "Delta")
+    assert [n.key for n in window.selected_nodes()] == [(PRODUCT, made["id"])]
+
+
 def test_duplicate_and_invalid_names_are_refused_before_sending(make_window, emu, qloop):
     window = make_window()
     ctrl = window.manage

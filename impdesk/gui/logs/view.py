@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QFontMetrics, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -296,7 +296,10 @@ class LogView(LogControls, QWidget):
             row = (start + step * offset) % rows
             if needle in self.model.display(self.proxy.line(row)).casefold():
                 index = self.proxy.index(row, 0)
-                self.table.setCurrentIndex(index)
+                flags = QItemSelectionModel.SelectionFlag
+                # explicit: setCurrentIndex() would follow whatever modifier keys are held
+                self.table.selectionModel().setCurrentIndex(
+                    index, flags.ClearAndSelect | flags.Rows)
                 self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
                 dialogs.show_error(self.filter_error, "")
                 return True

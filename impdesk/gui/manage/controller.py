@@ -77,8 +77,7 @@ class ManageController(QObject):
         if select is not None and select in w.model.nodes:
             index = w.proxy.mapFromSource(w.model.index_of(select))
             if index.isValid():
-                w.view.setCurrentIndex(index)
-                w.view.scrollTo(index)
+                w.select_only(index)
         w._on_selection()  # details pane and action states follow the change
 
     async def open(self, dialog: QDialog) -> bool:
