@@ -15,8 +15,10 @@ class TreeFilterProxy(QSortFilterProxyModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.setRecursiveFilteringEnabled(True)
-        self.setAutoAcceptChildRows(True)
+        self.setRecursiveFilteringEnabled(True)  # parents of matches stay
+        # Children of matches stay too, decided in filterAcceptsRow from the remembered
+        # matches of the ancestors: Qt's own autoAcceptChildRows asks every row's ancestors
+        # through parent() and filterAcceptsRow again (most of a keystroke's cost).
         self.setFilterKeyColumn(0)
         self.setFilterRole(Role.FILTER)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -68,7 +70,15 @@ class TreeFilterProxy(QSortFilterProxyModel):
         parent = tree.node(source_parent)
         if not 0 <= source_row < len(parent.children):
             return False
-        node = parent.children[source_row]
+        node: TreeNode | None = parent.children[source_row]
+        while node is not None and node is not tree.root:
+            if self._matches(tree, node):
+                return True
+            node = node.parent
+        return False
+
+    def _matches(self, tree: AccountTreeModel, node: TreeNode) -> bool:
+        """Whether the node's own text holds the needle (remembered per payload)."""
         hit = self._hits.get(node)
         if hit is None or hit[0] is not node.payload or hit[1] != node.pending:
             hit = self._hits[node] = (node.payload, node.pending,
