@@ -9,25 +9,7 @@ from keyring.backends.fail import Keyring as FailKeyring
 
 from impdesk import APP_ID
 from impdesk.credentials import KeyringTokenStore, keyring_user
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that keeps entries in a dict (what a real one would hold)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
+from tests.keyrings import MemoryKeyring
 
 
 @pytest.fixture

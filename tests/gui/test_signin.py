@@ -7,8 +7,6 @@ import asyncio
 import keyring
 import pytest
 import shiboken6
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
@@ -17,27 +15,7 @@ from impdesk.core.tree import DEVICE, PRODUCT
 from impdesk.gui.main_window import ConnectionInfo, MainWindow
 from impdesk.gui.signin import CUSTOM, SignInDialog
 from tests.gui.conftest import settle
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in a dict, so tests can see exactly what was stored."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.entries:
-            raise PasswordDeleteError("not found")
-        del self.entries[(service, username)]
+from tests.keyrings import MemoryKeyring
 
 
 @pytest.fixture
