@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from .. import life, resources
@@ -62,6 +63,19 @@ def _assign_rule(store: Store, device: Device, target: DeviceGroup) -> str | Non
     return None
 
 
+def _distinct_devices(store: Store, me: Account,
+                      items: list[dict]) -> Iterator[tuple[str, Device | None]]:
+    """(id as sent, device or None) per item; a device listed twice comes once (§3.3.9)."""
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        sent = item["id"]
+        device = store.find_device(me, sent)
+        key = _dedupe_key(device, sent)
+        if key not in seen:
+            seen.add(key)
+            yield sent, device
+
+
 def assign_devices(app: Any, req: Request, group: str) -> Response:
     items = identifier_list(req)
     store: Store = app.store
@@ -69,14 +83,7 @@ def assign_devices(app: Any, req: Request, group: str) -> Response:
     with store.lock:
         target = store.group_or_404(me, group)
         errors: list[dict] = []
-        seen: set[tuple[str, str]] = set()
-        for item in items:
-            sent = item["id"]
-            device = store.find_device(me, sent)
-            key = _dedupe_key(device, sent)
-            if key in seen:
-                continue  # a device listed twice is processed once
-            seen.add(key)
+        for sent, device in _distinct_devices(store, me, items):
             if device is None:
                 errors.append(_item_error("NF100", sent, type="device", id=sent))
                 continue
@@ -108,14 +115,7 @@ def unassign_devices(app: Any, req: Request, group: str) -> Response:
         target = store.group_or_404(me, group)
         _check_unbond_key(store, req, target)  # before any device is touched
         errors: list[dict] = []
-        seen: set[tuple[str, str]] = set()
-        for item in items:
-            sent = item["id"]
-            device = store.find_device(me, sent)
-            key = _dedupe_key(device, sent)
-            if key in seen:
-                continue
-            seen.add(key)
+        for sent, device in _distinct_devices(store, me, items):
             if device is None:
                 errors.append(_item_error("NF100", sent, type="device", id=sent))
             elif device.group_id != target.id:
