@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.errors import ApiError, ErrorItem
-from ..api.paging import PAGE_SIZE
 from ..api.records import FIXTURE_TYPES, Deployment, Device, DeviceGroup
 from ..api.snapshot import Snapshot
+from .readback import read_back
 
 log = logging.getLogger(__name__)
 
@@ -323,21 +323,8 @@ def apply_report(client: Any, snap: Snapshot, report: CascadeReport) -> None:
     deleted_products = {r.step.target_id for r in report.results
                         if r.ok and r.step.kind == DELETE_PRODUCT}
     moved = [d for r in report.results if r.step.kind == UNASSIGN for d in r.applied]
-    fresh: dict[str, Device] = {}
-    # They are all unassigned now: one list of the unassigned devices (a request per 100)
-    # beats a request per device once there are more of them than pages.
     unassigned = sum(1 for d in snap.devices if d.devicegroup_id is None)
-    if moved and -(-(unassigned + len(moved)) // PAGE_SIZE) < len(moved):
-        wanted = set(moved)
-        try:
-            fresh = {d.id: d for d in client.list_devices(unassigned=True) if d.id in wanted}
-        except ApiError as exc:
-            log.info("could not list the unassigned devices: %s", exc.code or exc.status)
-    for device_id in (d for d in moved if d not in fresh):
-        try:
-            fresh[device_id] = client.get_device(device_id)
-        except ApiError as exc:
-            log.info("could not re-read device %s: %s", device_id, exc.code or exc.status)
+    fresh = read_back(client, moved, None, unassigned)  # they are all unassigned now
     snap.devices = [fresh.get(d.id, d) for d in snap.devices]
     snap.device_groups = [g for g in snap.device_groups if g.id not in deleted_groups]
     snap.products = [p for p in snap.products if p.id not in deleted_products]

@@ -13,9 +13,9 @@ from typing import Any
 from ..api.client import Client
 from ..api.device_groups import BulkResult
 from ..api.errors import ApiError, ErrorItem
-from ..api.paging import PAGE_SIZE
 from ..api.records import Device, DeviceGroup
 from ..api.snapshot import Snapshot
+from .readback import read_back
 from .rules import Verdict, check_move
 from .tree import Key, Plan, TreeNode, TreeShape, build_shape, plan_for_nodes
 
@@ -181,31 +181,12 @@ class AccountService:
         return total
 
     def _refresh_devices(self, device_ids: list[str], target_group_id: str | None) -> None:
-        """Re-read moved devices so the snapshot reflects what the server did.
-
-        One by one costs a request per device (200 devices: 5 s at 40 requests/s). The list
-        of what is now in the target group (or unassigned) costs a request per page of 100,
-        fetched together, and is read instead whenever that is fewer requests.
-        """
+        """Re-read moved devices so the snapshot reflects what the server did."""
         if not device_ids:
             return
-        fresh: dict[str, Device] = {}
         with self._lock:
             there = sum(1 for d in self.snapshot.devices if d.devicegroup_id == target_group_id)
-        pages = -(-(there + len(device_ids)) // PAGE_SIZE)
-        if pages < len(device_ids):
-            wanted = set(device_ids)
-            try:
-                listed = (self.client.list_devices(group_id=target_group_id) if target_group_id
-                          else self.client.list_devices(unassigned=True))
-                fresh = {d.id: d for d in listed if d.id in wanted}
-            except ApiError as exc:
-                log.info("could not list the moved devices: %s", exc.code or exc.status)
-        for device_id in (d for d in device_ids if d not in fresh):  # e.g. moved on meanwhile
-            try:
-                fresh[device_id] = self.client.get_device(device_id)
-            except ApiError as exc:
-                log.info("could not re-read device after move: %s", exc.code or exc.status)
+        fresh = read_back(self.client, device_ids, target_group_id, there)
         with self._lock:
             self.snapshot.devices = [fresh.get(d.id, d) for d in self.snapshot.devices]
 
