@@ -61,12 +61,9 @@ class TreeFilterProxy(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int,
                          source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if not self._needle:
-            return True
         tree = self._tree
-        if tree is None:
-            index = self.sourceModel().index(source_row, 0, source_parent)
-            return self._needle in str(index.data(Role.FILTER) or "").casefold()
+        if not self._needle or tree is None:  # only the account tree is filtered
+            return True
         parent = tree.node(source_parent)
         if not 0 <= source_row < len(parent.children):
             return False

@@ -143,7 +143,7 @@ class AccountTreeModel(TreeUpdatesMixin, DeviceDragDropMixin, QAbstractItemModel
         if role == Role.ID:
             return node.id
         if role == Role.FILTER:
-            return self._filter_text(node)
+            return self.filter_text(node)
         if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
             return icons.for_node(node)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -242,9 +242,6 @@ class AccountTreeModel(TreeUpdatesMixin, DeviceDragDropMixin, QAbstractItemModel
 
     def filter_text(self, node: TreeNode) -> str:
         """What the filter box searches: name, type, and a device's id, MAC and agent id."""
-        return self._filter_text(node)
-
-    def _filter_text(self, node: TreeNode) -> str:
         p = node.payload
         parts = [self._display(node, Column.NAME), self._display(node, Column.TYPE)]
         if isinstance(p, Device):

@@ -117,20 +117,20 @@ class TreeUpdatesMixin:
         are announced per parent as one range that leaves out the name column, the column
         the tree sorts and filters by unless the user sorts by another one.
         """
+        if not changes:
+            return
         renamed: list[TreeNode] = []
         by_parent: dict[int, tuple[TreeNode, list[int]]] = {}
         for key, payload in changes:
             node = self.nodes.get(key)
             if node is None or node.parent is None:
                 continue
-            before = self._filter_text(node)
+            before = self.filter_text(node)
             node.payload = payload
-            if self._filter_text(node) != before:
+            if self.filter_text(node) != before:
                 renamed.append(node)
             else:
                 by_parent.setdefault(id(node.parent), (node.parent, []))[1].append(node.row())
-        if not changes:
-            return
         self.revision += 1
         for node in renamed:
             self.dataChanged.emit(self.index_of(node.key, 0), self.index_of(node.key, NCOLS - 1))
@@ -163,14 +163,13 @@ class TreeUpdatesMixin:
         todo = [(self.nodes[k], self.nodes[p]) for k, p in moves
                 if k in self.nodes and p in self.nodes and self.nodes[k].parent is not None
                 and self.nodes[k].parent is not self.nodes[p]]
-        leaves = [(n, p) for n, p in todo if n.kind == DEVICE and not n.children]
+        leaves, containers = [], []
+        for node, parent in todo:
+            is_leaf = node.kind == DEVICE and not node.children
+            (leaves if is_leaf else containers).append((node, parent))
         if leaves:
             self._reinsert(leaves)
-        containers = [(n, p) for n, p in todo if not (n.kind == DEVICE and not n.children)]
-        if len(containers) == 1:
-            node, parent = containers[0]
-            self.move_node(node.key, parent.key)
-        elif containers:
+        if containers:
             self._relayout(containers)
 
     def _reinsert(self, todo: list[tuple[TreeNode, TreeNode]]) -> None:
@@ -226,28 +225,6 @@ class TreeUpdatesMixin:
             and node.parent is not None else QModelIndex() for node, column in targets])
         self.layoutChanged[_PARENTS].emit(hint)
         self._refresh_counts({p.key for p in parents})
-
-    def move_node(self, key: Key, new_parent_key: Key) -> bool:
-        """Move a row under another parent (appended); False when impossible."""
-        node = self.nodes.get(key)
-        new_parent = self.nodes.get(new_parent_key)
-        if node is None or new_parent is None or node.parent is None:
-            return False
-        old_parent = node.parent
-        if old_parent is new_parent:
-            return True
-        row = node.row()
-        src = self.index_of(old_parent.key)
-        dst = self.index_of(new_parent.key)
-        if not self.beginMoveRows(src, row, row, dst, len(new_parent.children)):
-            return False
-        old_parent.children.pop(row)
-        node.parent = new_parent
-        new_parent.children.append(node)
-        self.revision += 1
-        self.endMoveRows()
-        self._refresh_counts({old_parent.key, new_parent.key})
-        return True
 
     def _attach(self, node: TreeNode, parent_key: Key) -> None:
         parent = self.nodes[parent_key]
