@@ -31,7 +31,7 @@ from .. import settings as keys
 from ..api.records import Device
 from ..core import gcpause
 from ..core.services import AccountService
-from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, TreeNode
+from ..core.tree import DEVICE, GROUP, PRODUCT, UNASSIGNED, Key, TreeNode
 from . import dialogs, manage, theme
 from .details import DetailsPane
 from .identity import DEMO_BADGE_STYLE, ConnectionInfo, DemoAccount, app_icon
@@ -286,15 +286,21 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         return " — ".join(parts)
 
     # -- selection, details, filter ------------------------------------------------------------
-    def select_only(self, index: QModelIndex) -> None:
-        """Make one row (a proxy index) the selection and the current row, and show it.
+    def view_index(self, key: Key) -> QModelIndex:
+        """The view's (proxy) index of a node's row; invalid when filtered out or unknown."""
+        return self.proxy.mapFromSource(self.model.index_of(key))
+
+    def select_only(self, key: Key) -> None:
+        """Make one node's row the selection and the current row, and show it (if visible).
 
         `view.setCurrentIndex()` would extend the selection instead while Ctrl or Shift
         happens to be held (it reads the keyboard's modifiers).
         """
-        flags = QItemSelectionModel.SelectionFlag
-        self.view.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
-        self.view.scrollTo(index)
+        index = self.view_index(key)
+        if index.isValid():
+            flags = QItemSelectionModel.SelectionFlag
+            self.view.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+            self.view.scrollTo(index)
 
     def selected_nodes(self) -> list[TreeNode]:
         if self._selection is None:
@@ -331,7 +337,7 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self._moving = ([], None)
         selection = QItemSelection()
         for key in selected:
-            index = self.proxy.mapFromSource(self.model.index_of(key))
+            index = self.view_index(key)
             if index.isValid():
                 selection.select(index, index)
         flags = QItemSelectionModel.SelectionFlag
@@ -339,7 +345,7 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         if not selection.isEmpty():
             model.select(selection, flags.Select | flags.Rows)
         if current is not None:
-            index = self.proxy.mapFromSource(self.model.index_of(current))
+            index = self.view_index(current)
             if index.isValid():
                 model.setCurrentIndex(index, flags.NoUpdate)
 

@@ -160,9 +160,7 @@ class LoadingMixin:
             return
         for node in self.model.root.walk():
             if node.kind == DEVICE:
-                index = self.proxy.mapFromSource(self.model.index_of(node.key))
-                if index.isValid():
-                    self.select_only(index)
+                self.select_only(node.key)
                 return
 
     def _counts(self) -> str:

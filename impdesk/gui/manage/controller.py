@@ -75,9 +75,7 @@ class ManageController(QObject):
             return
         w.model.apply(w.service.shape())
         if select is not None and select in w.model.nodes:
-            index = w.proxy.mapFromSource(w.model.index_of(select))
-            if index.isValid():
-                w.select_only(index)
+            w.select_only(select)
         w._on_selection()  # details pane and action states follow the change
 
     async def open(self, dialog: QDialog) -> bool:
