@@ -59,15 +59,13 @@ class WrapLabel(QLabel):
             self.updateGeometry()
 
 
-class ErrorLabel(WrapLabel):
+class ErrorLabel(theme.FollowsPalette, WrapLabel):
     """A WrapLabel in the error colour, which it picks again when the palette changes."""
 
-    def changeEvent(self, event: Any) -> None:
-        super().changeEvent(event)
+    def restyle(self) -> None:
         # Re-applying sets the same colour once more when nothing flipped: Qt then sends no
         # further PaletteChange, so this cannot loop.
-        if theme.palette_changed(event):
-            theme.apply_error_colour(self)
+        theme.apply_error_colour(self)
 
 
 def error_label() -> QLabel:

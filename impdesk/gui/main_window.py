@@ -76,7 +76,7 @@ def default_size() -> tuple[int, int]:
         height = min(height, int(area.height() * 0.95))
     return width, height
 
-class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
+class MainWindow(theme.FollowsPalette, SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
     """The top-level window.
 
     Feature modules plug in through `install(window)` (see FEATURES): they add actions to
@@ -384,10 +384,8 @@ class MainWindow(SessionMixin, LoadingMixin, MovesMixin, QMainWindow):
         self.filter.setFocus()
         self.filter.selectAll()
 
-    def changeEvent(self, event: Any) -> None:
-        super().changeEvent(event)
-        if theme.palette_changed(event):
-            self.palette_changed.emit()
+    def restyle(self) -> None:
+        self.palette_changed.emit()
 
     def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_Escape and self.filter.text():

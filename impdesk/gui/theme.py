@@ -20,10 +20,20 @@ def is_dark(palette: QPalette | None = None) -> bool:
     return window.lightness() < DARK_WINDOW_LIGHTNESS and text.lightness() > window.lightness()
 
 
-def palette_changed(event: QEvent) -> bool:
-    """True for the event every widget gets when the palette changes (the system went dark or
-    light while impdesk runs): colours picked from the old palette must be picked again."""
-    return event.type() == QEvent.Type.PaletteChange
+class FollowsPalette:
+    """Widget mixin (before the Qt class): `restyle()` runs whenever the palette changes.
+
+    Every widget gets PaletteChange when the system goes dark or light while impdesk runs;
+    colours picked from the old palette must then be picked again.
+    """
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)  # type: ignore[misc]
+        if event.type() == QEvent.Type.PaletteChange:
+            self.restyle()
+
+    def restyle(self) -> None:
+        raise NotImplementedError
 
 
 def error_colour(palette: QPalette | None = None) -> QColor:

@@ -64,7 +64,7 @@ def plain_label(text: str = "") -> QLabel:
     return label
 
 
-class MessagesPane(QSplitter):
+class MessagesPane(theme.FollowsPalette, QSplitter):
     """Compiler errors and warnings as "file:line:column message"; a click shows the line."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -90,12 +90,12 @@ class MessagesPane(QSplitter):
             item = QListWidgetItem(msg.line())
             item.setData(Qt.ItemDataRole.UserRole, msg)
             self.list.addItem(item)
-        self._colour_items()
+        self.restyle()
         self.setVisible(bool(messages))
         if messages:
             self.list.setCurrentRow(0)
 
-    def _colour_items(self) -> None:
+    def restyle(self) -> None:
         """Errors red, warnings amber, in the shades that read on the current palette."""
         palette = self.list.palette()
         for row in range(self.list.count()):
@@ -103,11 +103,6 @@ class MessagesPane(QSplitter):
             msg = item.data(Qt.ItemDataRole.UserRole)
             item.setForeground(theme.error_colour(palette) if msg.kind == "error"
                                else theme.warning_colour(palette))
-
-    def changeEvent(self, event: Any) -> None:
-        super().changeEvent(event)
-        if theme.palette_changed(event):
-            self._colour_items()
 
     def lines(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFontDatabase, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -86,7 +86,7 @@ class CodeCellDelegate(QStyledItemDelegate):
         return QSize(width, self.text_height(text, width) + 4)
 
 
-class DiffTable(QTableWidget):
+class DiffTable(theme.FollowsPalette, QTableWidget):
     """Two code columns next to each other, with line numbers; changed lines coloured.
 
     Code is never elided: both sides keep half the room each, and a line too long for its
@@ -145,11 +145,6 @@ class DiffTable(QTableWidget):
                     item.setBackground(QBrush(QColor(colours[row.tag])))
                 if c in (0, 2):
                     item.setForeground(muted)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if theme.palette_changed(event):
-            self.restyle()
 
     def wrap_long_rows(self) -> None:
         """Grow the rows whose line is wider than its half; shrink those that fit again."""

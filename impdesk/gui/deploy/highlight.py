@@ -156,7 +156,7 @@ class _LineNumbers(QWidget):
             view.paint_gutter(event)
 
 
-class CodeView(QPlainTextEdit):
+class CodeView(theme.FollowsPalette, QPlainTextEdit):
     """Read-only code with line numbers; `show_position(row, column)` marks a compiler finding."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -178,9 +178,8 @@ class CodeView(QPlainTextEdit):
         self.marked = None
         self.setPlainText(text)
 
-    def changeEvent(self, event: Any) -> None:
-        super().changeEvent(event)
-        if theme.palette_changed(event) and self.highlighter.restyle() and self.marked:
+    def restyle(self) -> None:
+        if self.highlighter.restyle() and self.marked:
             self._mark(*self.marked)
 
     def gutter_width(self) -> int:

@@ -39,7 +39,7 @@ EXPORT_FILTERS = {"text": "Text (*.log *.txt)", "csv": "CSV (*.csv)",
                   "jsonl": "JSON Lines (*.jsonl)"}
 
 
-class LogView(LogControls, QWidget):
+class LogView(theme.FollowsPalette, LogControls, QWidget):
     """History and live logs of up to 8 devices, fed by the shared `LogSession`."""
 
     def __init__(self, session: LogSession, device_ids: Sequence[str],
@@ -344,9 +344,8 @@ class LogView(LogControls, QWidget):
             return
         self.show_message(self.tr("Exported %d lines to %s") % (count, path))
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if theme.palette_changed(event) and self.model.restyle():
+    def restyle(self) -> None:
+        if self.model.restyle():
             self.style_notice()
 
     def eventFilter(self, obj: Any, event: QEvent) -> bool:

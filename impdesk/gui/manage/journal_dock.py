@@ -73,7 +73,7 @@ class JournalModel(QAbstractTableModel):
         return None
 
 
-class JournalDock(QDockWidget):
+class JournalDock(theme.FollowsPalette, QDockWidget):
     """A dock with the journal table and an Export CSV… button."""
 
     def __init__(self, journal: Journal, parent: QWidget | None = None) -> None:
@@ -109,10 +109,9 @@ class JournalDock(QDockWidget):
         self.setWidget(body)
         self.model.rowsInserted.connect(lambda *_: self.view.scrollToBottom())
 
-    def changeEvent(self, event: Any) -> None:
-        super().changeEvent(event)
-        if theme.palette_changed(event):
-            self.model.restyle()
+    def restyle(self) -> None:
+        self.model.restyle()
+
     def ask_export(self) -> None:
         """Ask for a file without a nested event loop (open(), not exec())."""
         dialog = QFileDialog(self, self.tr("Export activity"), "impdesk-activity.csv",
