@@ -211,14 +211,17 @@ class HistoryDialog(QDialog):
             return (older, chosen[0]) if older is not None else None
         return None
 
-    async def _run(self, work: Awaitable[Any]) -> Any:
-        """Run one operation with the buttons off; server errors are shown verbatim."""
+    async def _run(self, work: Awaitable[Any], change: str | None = None) -> Any:
+        """Run one operation with the buttons off; server errors are shown verbatim.
+
+        `change` names a change sent by `work` itself (deploys name their own)."""
         self.busy = True
         show_error(self.error, None)
         self._on_selection()
         try:
-            with self.feature.window.changes.sending(
-                    self.tr("Deployments of %s") % self.group.name):
+            if change is None:
+                return await work
+            with self.feature.window.changes.sending(change):
                 return await work
         except ApiError as exc:
             code = f" [{exc.code}]" if exc.code else ""
@@ -299,8 +302,10 @@ class HistoryDialog(QDialog):
         if dep is None:
             return None
         client = self.feature.client
+        change = (self.tr("Unflag %s") if dep.flagged else self.tr("Flag %s")) % (
+            deployment_label(dep))
         updated = await self._run(run_blocking(client.update_deployment, dep.id,
-                                               flagged=not dep.flagged))
+                                               flagged=not dep.flagged), change)
         if updated is not None:
             self.model.replace(updated)
             self._on_selection()
@@ -322,7 +327,8 @@ class HistoryDialog(QDialog):
             editor.deleteLater()
         description, tags = values
         updated = await self._run(run_blocking(self.feature.client.update_deployment, dep.id,
-                                               description=description, tags=tags))
+                                               description=description, tags=tags),
+                                  self.tr("Edit %s") % deployment_label(dep))
         if updated is not None:
             self.model.replace(updated)
             self._on_selection()
@@ -346,7 +352,8 @@ class HistoryDialog(QDialog):
                 verb):
             return False
         client = self.feature.client
-        done = await self._run(_deleted(client, dep.id))
+        done = await self._run(_deleted(client, dep.id),
+                               self.tr("Delete %s") % deployment_label(dep))
         if done:
             self.feature.status(self.tr("Deleted %s") % deployment_label(dep))
             await self.reload()
