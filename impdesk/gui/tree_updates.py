@@ -100,14 +100,6 @@ class TreeUpdatesMixin:
         if by_parent:
             self._refresh_counts(set(by_parent))
 
-    def set_payload(self, key: Key, payload: Any) -> None:
-        node = self.nodes.get(key)
-        if node is None:
-            return
-        node.payload = payload
-        self.revision += 1
-        self.dataChanged.emit(self.index_of(key, 0), self.index_of(key, NCOLS - 1))
-
     def _change_payloads(self, changes: list[tuple[Key, Any]]) -> None:
         """New payloads in place, announced in few dataChanged ranges.
 
