@@ -313,14 +313,14 @@ class MainWindow(theme.FollowsPalette, SessionMixin, LoadingMixin, MovesMixin, Q
     def _read_selection(self) -> list[TreeNode]:
         """The selected rows' nodes, range by range (rows are selected whole)."""
         nodes: list[TreeNode] = []
-        seen: set[int] = set()
+        seen: set[TreeNode] = set()
         proxy, root = self.proxy, self.model.root
         for selected in self.view.selectionModel().selection():
             parent = selected.parent()
             for row in range(selected.top(), selected.bottom() + 1):
                 node = self.model.node(proxy.mapToSource(proxy.index(row, 0, parent)))
-                if node is not root and id(node) not in seen:
-                    seen.add(id(node))
+                if node is not root and node not in seen:
+                    seen.add(node)
                     nodes.append(node)
         return nodes
 

@@ -112,7 +112,7 @@ class TreeUpdatesMixin:
         if not changes:
             return
         renamed: list[TreeNode] = []
-        by_parent: dict[int, tuple[TreeNode, list[int]]] = {}
+        by_parent: dict[TreeNode, list[int]] = {}  # nodes hash by identity
         for key, payload in changes:
             node = self.nodes.get(key)
             if node is None or node.parent is None:
@@ -122,11 +122,11 @@ class TreeUpdatesMixin:
             if self.filter_text(node) != before:
                 renamed.append(node)
             else:
-                by_parent.setdefault(id(node.parent), (node.parent, []))[1].append(node.row())
+                by_parent.setdefault(node.parent, []).append(node.row())
         self.revision += 1
         for node in renamed:
             self.dataChanged.emit(self.index_of(node.key, 0), self.index_of(node.key, NCOLS - 1))
-        for parent, rows in by_parent.values():
+        for parent, rows in by_parent.items():
             parent_index = self.index_of(parent.key)
             self.dataChanged.emit(self.index(min(rows), 1, parent_index),
                                   self.index(max(rows), NCOLS - 1, parent_index))
@@ -168,13 +168,13 @@ class TreeUpdatesMixin:
         """Take leaf rows out in runs of removed rows, put them back in runs of inserted rows."""
         keys = [node.key for node, _ in todo]
         self.rows_moving.emit(keys)
-        leaving: dict[int, tuple[TreeNode, set[int]]] = {}  # old parent → its rows to go
+        leaving: dict[TreeNode, set[TreeNode]] = {}  # old parent → its rows to go
         for node, _ in todo:
             parent = node.parent
             assert parent is not None
-            leaving.setdefault(id(parent), (parent, set()))[1].add(id(node))
-        for parent, ids in leaving.values():
-            rows = [r for r, child in enumerate(parent.children) if id(child) in ids]
+            leaving.setdefault(parent, set()).add(node)
+        for parent, going in leaving.items():
+            rows = [r for r, child in enumerate(parent.children) if child in going]
             for first, last in reversed(_runs(rows)):  # from the end: earlier rows keep place
                 self.beginRemoveRows(self.index_of(parent.key), first, last)
                 for gone in parent.children[first:last + 1]:
@@ -182,10 +182,10 @@ class TreeUpdatesMixin:
                 del parent.children[first:last + 1]
                 self.revision += 1
                 self.endRemoveRows()
-        arriving: dict[int, tuple[TreeNode, list[TreeNode]]] = {}
+        arriving: dict[TreeNode, list[TreeNode]] = {}
         for node, parent in todo:
-            arriving.setdefault(id(parent), (parent, []))[1].append(node)
-        for parent, nodes in arriving.values():
+            arriving.setdefault(parent, []).append(node)
+        for parent, nodes in arriving.items():
             first = len(parent.children)
             self.beginInsertRows(self.index_of(parent.key), first, first + len(nodes) - 1)
             for node in nodes:
@@ -193,8 +193,7 @@ class TreeUpdatesMixin:
                 parent.children.append(node)
             self.revision += 1
             self.endInsertRows()
-        self._refresh_counts({p.key for p, _ in leaving.values()}
-                             | {p.key for p, _ in arriving.values()})
+        self._refresh_counts({p.key for p in leaving} | {p.key for p in arriving})
         self.rows_moved.emit(keys)
 
     def _relayout(self, todo: list[tuple[TreeNode, TreeNode]]) -> None:
@@ -205,9 +204,9 @@ class TreeUpdatesMixin:
         self.layoutAboutToBeChanged[_PARENTS].emit(hint)
         held = self.persistentIndexList()
         targets = [(index.internalPointer(), index.column()) for index in held]
-        moving = {id(node) for node, _ in todo}
+        moving = {node for node, _ in todo}
         for old_parent in {node.parent for node, _ in todo}:
-            old_parent.children = [c for c in old_parent.children if id(c) not in moving]
+            old_parent.children = [c for c in old_parent.children if c not in moving]
         for node, parent in todo:
             node.parent = parent
             parent.children.append(node)
